@@ -1,0 +1,145 @@
+"""Server-side sessions: the cookie carries only a random token; the data lives in `web_session`.
+
+Flask's default signed-cookie session cannot be ended from the server, so a copied cookie would
+outlive sign-out. Here sign-out, disabling an account, or "end session" deletes nothing and
+simply marks the row ended; the next request with that token gets a fresh, empty session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from typing import Any
+
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import CallbackDict
+
+from decision_aid import clock
+from decision_aid.extensions import db
+from decision_aid.models import WebSession
+
+TOUCH_INTERVAL = dt.timedelta(seconds=30)
+
+
+class ServerSession(CallbackDict[str, Any], SessionMixin):
+    """A dict that knows its token and whether it changed."""
+
+    def __init__(self, initial: dict[str, Any] | None = None, token: str | None = None) -> None:
+        def on_update(_: CallbackDict[str, Any]) -> None:
+            self.modified = True
+
+        super().__init__(initial or {}, on_update)
+        self.token = token
+        self.modified = False
+        self.rotate = False
+        self.end = False
+
+
+def token_key(token: str) -> str:
+    """Only a hash of the token is stored, so a database read does not yield live cookies."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_expired(row: WebSession, now: dt.datetime, idle: dt.timedelta, absolute: dt.timedelta) -> bool:
+    """Ended, idle too long, or older than the absolute lifetime."""
+    return row.ended_at is not None or now - row.last_seen_at > idle or now - row.created_at > absolute
+
+
+class DatabaseSessionInterface(SessionInterface):
+    """Loads and saves ServerSession objects from the `web_session` table."""
+
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        token = request.cookies.get(self.get_cookie_name(app))
+        if not token or len(token) > 100:
+            return ServerSession()
+        try:
+            row = db.session.get(WebSession, token_key(token))
+        except SQLAlchemyError:
+            db.session.rollback()
+            return ServerSession()
+        if row is None or session_expired(row, clock.now(), *_limits(app)):
+            if row is not None and row.ended_at is None:
+                row.ended_at = clock.now()
+                db.session.commit()
+            return ServerSession()
+        return ServerSession(dict(row.data or {}), token=token)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        assert isinstance(session, ServerSession)
+        name = self.get_cookie_name(app)
+        if session.end:
+            _end_row(session.token)
+            response.delete_cookie(name, path="/", secure=self.get_cookie_secure(app), httponly=True)
+            return
+        if session.token is None and not session:
+            return
+        if session.rotate and session.token:
+            _end_row(session.token)
+            session.token = None
+        created = session.token is None
+        if created:
+            session.token = secrets.token_urlsafe(32)
+        _store(session, created)
+        if created:
+            response.set_cookie(
+                name, session.token, httponly=True, path="/",
+                secure=self.get_cookie_secure(app), samesite=self.get_cookie_samesite(app),
+            )
+
+
+def _limits(app: Flask) -> tuple[dt.timedelta, dt.timedelta]:
+    return (
+        dt.timedelta(minutes=int(app.config["IDLE_TIMEOUT_MINUTES"])),
+        dt.timedelta(hours=int(app.config["ABSOLUTE_TIMEOUT_HOURS"])),
+    )
+
+
+def _store(session: ServerSession, created: bool) -> None:
+    """Write the row when new or changed; otherwise only touch last_seen every 30 seconds."""
+    now = clock.now()
+    assert session.token is not None
+    key = token_key(session.token)
+    row = None if created else db.session.get(WebSession, key)
+    if row is None:
+        row = WebSession(id=key, created_at=now, last_seen_at=now, data={})
+        db.session.add(row)
+    if created or session.modified:
+        row.data = dict(session)
+        row.user_id = _user_id(session)
+    if created or session.modified or now - row.last_seen_at >= TOUCH_INTERVAL:
+        row.last_seen_at = now
+        db.session.commit()
+
+
+def _user_id(session: ServerSession) -> uuid.UUID | None:
+    raw = session.get("_user_id")
+    try:
+        return uuid.UUID(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _end_row(token: str | None) -> None:
+    if not token:
+        return
+    row = db.session.get(WebSession, token_key(token))
+    if row is not None and row.ended_at is None:
+        row.ended_at = clock.now()
+        db.session.commit()
+
+
+def end_user_sessions(user_id: uuid.UUID, *, except_key: str | None = None) -> int:
+    """End every live session of a user (sign out everywhere, account disabled, password reset)."""
+    rows = db.session.scalars(
+        db.select(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+    ).all()
+    count = 0
+    for row in rows:
+        if row.id != except_key:
+            row.ended_at = clock.now()
+            count += 1
+    return count
