@@ -16,3 +16,5 @@ __all__ = [
     "WebSession",
     "team_membership",
 ]
+from decision_aid.models.audit import AuditEvent  # noqa: E402,F401
+from decision_aid.models.mfa import MfaCredential, RecoveryCode  # noqa: E402,F401
