@@ -18,3 +18,4 @@ __all__ = [
 ]
 from decision_aid.models.audit import AuditEvent  # noqa: E402,F401
 from decision_aid.models.mfa import MfaCredential, RecoveryCode  # noqa: E402,F401
+from decision_aid.models.decision import Decision, DecisionReferenceCounter, Draft  # noqa: E402,F401

@@ -1,0 +1,114 @@
+"""Drafts (mutable, short-lived) and decisions (insert-only, kept for the retention period).
+
+A draft holds a practitioner's answers between wizard pages, on the server, never in the cookie.
+Submitting turns it into a Decision in one transaction and deletes it. Decisions are never
+updated: reconsiderations and emergency completions are new rows pointing at the old one, and
+a decision's current state (for example "emergency record still to complete") is derived.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Uuid, event
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+
+from decision_aid.models.base import Base, UTCDateTime, new_uuid
+
+OUTCOMES: tuple[str, ...] = ("share_all", "share_part", "do_not_share", "wait_for_advice")
+EMERGENCY_OUTCOME = "share_now"
+SHARED_OUTCOMES: frozenset[str] = frozenset({"share_all", "share_part", EMERGENCY_OUTCOME})
+
+
+class Draft(Base):
+    """A decision in progress: answers as given to the engine, plus the decision page's inputs."""
+
+    __tablename__ = "draft"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    practitioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
+    case_ref: Mapped[str] = mapped_column(String(64))
+    as_at: Mapped[dt.date] = mapped_column(Date)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    reconsiders_decision_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("decision.id"), nullable=True)
+    completes_decision_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("decision.id"), nullable=True)
+    sharing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Decision(Base):
+    """A submitted decision with everything needed to explain it later; never updated."""
+
+    __tablename__ = "decision"
+    __table_args__ = (
+        Index("ix_decision_practitioner_submitted", "practitioner_id", "submitted_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    case_ref: Mapped[str] = mapped_column(String(64), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    practitioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), nullable=True, index=True)
+    as_at: Mapped[dt.date] = mapped_column(Date)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    emergency_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    completes_decision_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("decision.id"), nullable=True, index=True)
+    reconsiders_decision_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("decision.id"), nullable=True, index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    ruleset_version: Mapped[str] = mapped_column(String(40))
+    ruleset_digest: Mapped[str] = mapped_column(String(100))
+    recommendation: Mapped[str] = mapped_column(String(40), index=True)
+    primary_lawful_basis: Mapped[str | None] = mapped_column(String(60), nullable=True, index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    departed_from_recommendation: Mapped[bool] = mapped_column(Boolean, index=True)
+    shared: Mapped[bool] = mapped_column(Boolean, index=True)
+    consent_position: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    sharing: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    def __repr__(self) -> str:
+        return f"<Decision {self.reference} {self.outcome}>"
+
+
+class DecisionReferenceCounter(Base):
+    """Last reference number used per year: one atomic upsert gives the next, on both databases."""
+
+    __tablename__ = "decision_reference_counter"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class DecisionImmutableError(RuntimeError):
+    """Raised when code tries to update or delete a Decision through the ORM."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_decision_changes(session: Session, flush_context: Any, instances: Any) -> None:
+    """Application-level guard in front of the database triggers: decisions never change."""
+    for obj in session.deleted:
+        if isinstance(obj, Decision):
+            raise DecisionImmutableError("decisions cannot be deleted")
+    for obj in session.dirty:
+        if isinstance(obj, Decision) and session.is_modified(obj, include_collections=False):
+            raise DecisionImmutableError("decisions cannot be changed: record a new decision")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_decision_changes(state: ORMExecuteState) -> None:
+    """Bulk update/delete statements bypass flush: refuse them for Decision too."""
+    if not (state.is_update or state.is_delete):
+        return
+    if any(mapper.class_ is Decision for mapper in state.all_mappers):
+        raise DecisionImmutableError("decisions cannot be changed or deleted")
