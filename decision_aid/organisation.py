@@ -22,3 +22,13 @@ def current_organisation(required: bool = True) -> Organisation | None:
     if g.organisation is None and required:
         abort(503)
     return g.organisation
+
+
+def load_organisation() -> None:
+    """Before each request: fail fast with a 503 when the database cannot be reached."""
+    from flask import request
+
+    if request.endpoint in {"static", "main.healthz"}:
+        return
+    if "organisation" not in g:
+        g.organisation = db.session.scalars(select(Organisation).limit(1)).first()

@@ -12,6 +12,7 @@ def init_extensions(app: Flask) -> None:
     """Bind the unbound extensions and the server-side session store."""
     from decision_aid import database  # noqa: F401  (registers SQLite pragmas and BEGIN hooks)
     from decision_aid.auth.sessions import DatabaseSessionInterface
+    from decision_aid.organisation import load_organisation
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
@@ -21,6 +22,7 @@ def init_extensions(app: Flask) -> None:
     login_manager.login_message = "Sign in to continue."
     login_manager.session_protection = None  # our session table already binds the session
     app.session_interface = DatabaseSessionInterface()
+    app.before_request(load_organisation)
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

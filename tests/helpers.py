@@ -36,3 +36,15 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> TestRe
 def text_of(response: TestResponse) -> str:
     """The response body as text."""
     return response.get_data(as_text=True)
+
+
+def login_as(client: FlaskClient, user: Any) -> None:
+    """Put a signed-in session straight into the server-side store (authorisation tests only:
+    the sign-in journey itself is tested through the real forms)."""
+    from decision_aid import clock
+
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+        session["authenticated_at"] = clock.now().isoformat()
+        session["mfa_verified"] = True

@@ -83,7 +83,11 @@ class DatabaseSessionInterface(SessionInterface):
         created = session.token is None
         if created:
             session.token = secrets.token_urlsafe(32)
-        _store(session, created)
+        try:
+            _store(session, created)
+        except SQLAlchemyError:
+            db.session.rollback()  # the error page is already on its way; keep no cookie
+            return
         if created:
             response.set_cookie(
                 name, session.token, httponly=True, path="/",
