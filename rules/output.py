@@ -1,0 +1,73 @@
+"""Assemble the contract output (spec/decision-model.md) and the 'what would change' list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from .engine import LATE_TOPIC, SHARE_URGENTLY, Context, choose, decide, met_list
+from .model import MET
+from .ruleset import RuleSet
+
+CHOICE_KEYS = ("regime", "confidentiality_route", "transparency", "purpose_compatibility",
+               "human_rights")
+LIST_KEYS = ("lawful_bases", "special_category_conditions", "criminal_offence_conditions",
+             "part3_conditions", "duties")
+
+
+def build_output(rs: RuleSet, facts: Mapping[str, Any], as_at: dt.date,
+                 settings: Mapping[str, dt.date], with_would_change: bool) -> dict[str, Any]:
+    """Evaluate every rule (for a complete trace) and return the spec output dict."""
+    trace: list[dict[str, Any]] = []
+    ctx = Context(rs, facts, as_at, settings, trace)
+    for rid, rule in rs.rules.items():
+        if rule.topic != LATE_TOPIC:
+            ctx.rule(rid)
+    recommendation, missing = decide(ctx)
+    ctx.recommendation = recommendation
+    for rid, rule in rs.rules.items():
+        if rule.topic == LATE_TOPIC:
+            ctx.rule(rid)
+    choices = {key: choose(ctx, rs.conclusions["choices"][key]) for key in CHOICE_KEYS}
+    if recommendation != SHARE_URGENTLY:
+        for _, extra in choices.values():
+            missing = missing | extra
+    out: dict[str, Any] = {"recommendation": recommendation,
+                           "regime": choices["regime"][0]}
+    for key in LIST_KEYS[:4]:
+        out[key] = met_list(ctx, rs.conclusions["lists"][key])
+    out["duties"] = met_list(ctx, rs.conclusions["lists"]["duties"])
+    for key in CHOICE_KEYS[1:]:
+        out[key] = choices[key][0]
+    out["requirements"] = [r["id"] for r in rs.conclusions["requirements"]
+                           if ctx.rule(r["rule"])[0] == MET]
+    out["missing_facts"] = [f for f in rs.facts if f in missing]
+    out["would_change"] = (would_change(rs, facts, as_at, settings, recommendation)
+                           if with_would_change else [])
+    out["ruleset_version"] = rs.version
+    out["ruleset_digest"] = rs.digest
+    out["trace"] = trace
+    return out
+
+
+def recommendation_only(rs: RuleSet, facts: Mapping[str, Any], as_at: dt.date,
+                        settings: Mapping[str, dt.date]) -> str:
+    """The recommendation alone, evaluating only the rules it needs (no trace)."""
+    return decide(Context(rs, facts, as_at, settings, None))[0]
+
+
+def would_change(rs: RuleSet, facts: Mapping[str, Any], as_at: dt.date,
+                 settings: Mapping[str, dt.date], current: str) -> list[dict[str, Any]]:
+    """Each (fact, other value) that changes the recommendation; empty for share_urgently."""
+    if current == SHARE_URGENTLY:
+        return []
+    changes: list[dict[str, Any]] = []
+    for fid, spec in rs.facts.items():
+        for value in spec.values:
+            if facts.get(fid) == value and type(facts.get(fid)) is type(value):
+                continue
+            result = recommendation_only(rs, {**facts, fid: value}, as_at, settings)
+            if result != current:
+                changes.append({"fact": fid, "value": value, "recommendation": result})
+    return changes
