@@ -76,6 +76,8 @@ class Decision(Base):
     shared: Mapped[bool] = mapped_column(Boolean, index=True)
     consent_position: Mapped[str | None] = mapped_column(String(40), nullable=True)
     sharing: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The draft it came from: unique, so a repeated or concurrent submit can never store two.
+    draft_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True, unique=True)
 
     def __repr__(self) -> str:
         return f"<Decision {self.reference} {self.outcome}>"

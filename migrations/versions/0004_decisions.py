@@ -66,6 +66,7 @@ def _decision_table() -> None:
         sa.Column("shared", sa.Boolean(), nullable=False),
         sa.Column("consent_position", sa.String(length=40), nullable=True),
         sa.Column("sharing", sa.JSON(), nullable=False),
+        sa.Column("draft_id", sa.Uuid(), nullable=True),
         _fk("organisation_id", "organisation", "decision"),
         _fk("practitioner_id", "app_user", "decision"),
         _fk("team_id", "team", "decision"),
@@ -73,6 +74,7 @@ def _decision_table() -> None:
         _fk("reconsiders_decision_id", "decision", "decision"),
         sa.PrimaryKeyConstraint("id", name="pk_decision"),
         sa.UniqueConstraint("reference", name="uq_decision_reference"),
+        sa.UniqueConstraint("draft_id", name="uq_decision_draft_id"),
     )
     for name, columns in DECISION_INDEXES.items():
         op.create_index(name, "decision", columns, unique=False)
