@@ -61,7 +61,8 @@ def _register_optional(app: Flask, name: str) -> None:
     if importlib.util.find_spec(f"decision_aid.{name}") is None:
         return
     module = importlib.import_module(f"decision_aid.{name}")
-    app.register_blueprint(module.bp)
+    if hasattr(module, "bp"):
+        app.register_blueprint(module.bp)
 
 
 def register_cli(app: Flask) -> None:

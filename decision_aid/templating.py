@@ -6,9 +6,20 @@ from typing import Any
 
 from flask import Flask, g
 from govuk_frontend_wtf.main import WTFormsHelpers
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader, StrictUndefined
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader, Undefined
 
 from decision_aid import clock
+
+
+class PrintingFailsUndefined(Undefined):
+    """Undefined that may be tested (`if x`, `x | default`) but not printed.
+
+    StrictUndefined would also fail GOV.UK's base template, which tests optional variables.
+    """
+
+    def __str__(self) -> str:
+        self._fail_with_undefined_error()
+        return ""  # pragma: no cover
 
 
 def init_templates(app: Flask) -> None:
@@ -25,7 +36,7 @@ def init_templates(app: Flask) -> None:
         ]
     )
     if app.config["DEPLOYMENT"] in {"development", "test"}:
-        app.jinja_env.undefined = StrictUndefined  # a misspelt variable fails a test
+        app.jinja_env.undefined = PrintingFailsUndefined  # a misspelt variable fails a test
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
