@@ -26,6 +26,9 @@ def register(app: Flask) -> None:
     """Attach our commands to the app's CLI."""
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    from decision_aid.wizard.cli import register_cli as register_wizard_cli
+
+    register_wizard_cli(app)
     try:
         from decision_aid.audit.cli import register_cli
     except ImportError:  # the audit package is optional only while it is being built

@@ -1,0 +1,335 @@
+"""The wizard's domain logic: drafts, which page comes next, evaluation and submission.
+
+Views call these functions and only parse, redirect or render. Everything here works on the
+database session and the loaded rule set; nothing reads the request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+import rules
+from decision_aid import clock
+from decision_aid.database import write_transaction
+from decision_aid.extensions import db
+from decision_aid.models import Organisation, User
+from decision_aid.models.decision import Decision, DecisionReferenceCounter, Draft
+from decision_aid.organisation import current_organisation
+from decision_aid.wizard.outcomes import EMERGENCY_OUTCOME, SHARING_OUTCOMES, departs
+
+FIRST_QUESTION = "immediate_risk"
+
+
+def ruleset() -> rules.RuleSet:
+    """The rule set the app loaded at start-up (never reloaded per request)."""
+    rs: rules.RuleSet = current_app.extensions["ruleset"]
+    return rs
+
+
+def _org() -> Organisation:
+    org = current_organisation()
+    assert org is not None
+    return org
+
+
+# Drafts ---------------------------------------------------------------------------------------
+
+def create_draft(user: User, case_ref: str, as_at: dt.date, *, answers: Mapping[str, Any] | None = None,
+                 reconsiders: Decision | None = None, completes: Decision | None = None) -> Draft:
+    """A new server-side draft; answers never live in the cookie."""
+    now = clock.now()
+    draft = Draft(practitioner_id=user.id, case_ref=case_ref, as_at=as_at, answers=dict(answers or {}),
+                  emergency=False, sharing={}, created_at=now, updated_at=now,
+                  reconsiders_decision_id=reconsiders.id if reconsiders else None,
+                  completes_decision_id=completes.id if completes else None)
+    db.session.add(draft)
+    db.session.commit()
+    return draft
+
+
+def find_draft(draft_id: uuid.UUID, user: User) -> Draft | None:
+    """The user's own draft, or None: someone else's draft looks exactly like a missing one."""
+    return db.session.scalars(
+        select(Draft).where(Draft.id == draft_id, Draft.practitioner_id == user.id)).first()
+
+
+def drafts_for_practitioner(user: User) -> list[Draft]:
+    """Drafts to resume, most recently touched first."""
+    return list(db.session.scalars(
+        select(Draft).where(Draft.practitioner_id == user.id).order_by(Draft.updated_at.desc())))
+
+
+def purge_abandoned_drafts(now: dt.datetime) -> int:
+    """Delete drafts untouched for longer than the organisation's draft retention period."""
+    org = db.session.scalars(select(Organisation).limit(1)).first()
+    days = org.draft_retention_days if org else 30
+    cutoff = now - dt.timedelta(days=days)
+    result = db.session.execute(delete(Draft).where(Draft.updated_at < cutoff))
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# Facts and navigation -------------------------------------------------------------------------
+
+def facts_for(draft: Draft) -> dict[str, Any]:
+    """Answers plus the organisation's own facts (which are settings, never asked)."""
+    return {**draft.answers, **_org().engine_facts()}
+
+
+def in_emergency_route(draft: Draft) -> bool:
+    """Immediate risk diverts to 'share now', except when completing an emergency record."""
+    return draft.completes_decision_id is None and draft.answers.get(FIRST_QUESTION) is True
+
+
+def next_question(draft: Draft) -> rules.Question | None:
+    """The first applicable question with an unanswered fact; None when all are answered."""
+    return rules.next_question(facts_for(draft), ruleset=ruleset())
+
+
+def applicable(draft: Draft) -> list[rules.Question]:
+    """The questions that apply given the answers so far, in asking order."""
+    return rules.applicable_questions(facts_for(draft), ruleset=ruleset())
+
+
+def question_by_id(question_id: str) -> rules.Question:
+    """A practitioner question by id (the URL converter has already checked it exists)."""
+    return next(q for q in ruleset().questions if q.id == question_id)
+
+
+def may_show_question(draft: Draft, question: rules.Question) -> bool:
+    """A page may be shown if it applies and is answered (Change) or is the next one to answer."""
+    if in_emergency_route(draft) and question.id != FIRST_QUESTION:
+        return False
+    questions = applicable(draft)
+    if question.id not in {q.id for q in questions}:
+        return False
+    if all(fact in draft.answers for fact in question.facts):
+        return True
+    upcoming = next_question(draft)
+    return upcoming is not None and upcoming.id == question.id
+
+
+def previous_question(draft: Draft, question: rules.Question) -> rules.Question | None:
+    """The applicable question before this one, for the back link."""
+    before = None
+    for candidate in applicable(draft):
+        if candidate.id == question.id:
+            return before
+        before = candidate
+    return before
+
+
+def save_answers(draft: Draft, question: rules.Question, values: Mapping[str, str]) -> None:
+    """Store the page's answers, drop those that no longer apply, and leave the emergency route
+    when immediate risk changes to no."""
+    answers = dict(draft.answers)
+    for field in question.fields:
+        answers[field.fact] = field.to_fact(values[field.fact])
+    org_facts = _org().engine_facts()
+    pruned = rules.prune_facts({**answers, **org_facts}, ruleset=ruleset())
+    draft.answers = {k: v for k, v in pruned.items() if k not in org_facts}
+    draft.emergency = in_emergency_route(draft)
+    draft.updated_at = clock.now()
+    db.session.commit()
+
+
+def save_sharing(draft: Draft, values: Mapping[str, Any]) -> None:
+    """Keep the decision or emergency pages' inputs on the draft while in progress."""
+    draft.sharing = {**draft.sharing, **values}
+    draft.updated_at = clock.now()
+    db.session.commit()
+
+
+def evaluate(draft: Draft, with_would_change: bool = True) -> dict[str, Any]:
+    """The engine's full output for the draft as it stands."""
+    return rules.evaluate(facts_for(draft), draft.as_at, _org().engine_settings(),
+                          ruleset=ruleset(), with_would_change=with_would_change)
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One answer on Check your answers: the question, the answer and where to change it."""
+
+    question_id: str
+    label: str
+    answer: str
+
+
+def answer_rows(answers: Mapping[str, Any], questions: list[rules.Question]) -> list[SummaryRow]:
+    """Readable rows for the answers given, in asking order (used on pages and in records)."""
+    rows = []
+    for question in questions:
+        for field in question.fields:
+            if field.fact not in answers:
+                continue
+            value = field.from_fact(answers[field.fact])
+            label = next((o.label for o in field.options if o.value == value), value)
+            title = question.title if len(question.fields) == 1 else field.label
+            rows.append(SummaryRow(question.id, title, label))
+    return rows
+
+
+# Submission -----------------------------------------------------------------------------------
+
+def _record_event(event_type: str, **kwargs: Any) -> None:
+    """The audit engineer's record_event, appended inside our transaction."""
+    try:
+        from decision_aid.audit import record_event
+    except ImportError:  # the package's __init__ may not re-export it yet
+        from decision_aid.audit.chain import record_event
+    record_event(event_type, **kwargs)
+
+
+def next_reference(year: int) -> str:
+    """DA-YYYY-NNNNNN, sequential per year: one atomic upsert, inside the write transaction."""
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(DecisionReferenceCounter).values(year=year, last=1)
+    stmt = stmt.on_conflict_do_update(index_elements=["year"],
+                                      set_={"last": DecisionReferenceCounter.last + 1})
+    number = db.session.execute(stmt.returning(DecisionReferenceCounter.last)).scalar_one()
+    return f"DA-{year}-{int(number):06d}"
+
+
+def decision_for_draft(draft_id: uuid.UUID, user: User) -> Decision | None:
+    """The decision a draft became (a repeated submit lands on the same confirmation)."""
+    return db.session.scalars(select(Decision).where(
+        Decision.draft_id == draft_id, Decision.practitioner_id == user.id)).first()
+
+
+def _locked_draft(draft_id: uuid.UUID, user: User) -> Draft | None:
+    """Re-read the draft under the write lock (row lock on PostgreSQL) so only one submit wins."""
+    db.session.expire_all()
+    return db.session.scalars(select(Draft).where(
+        Draft.id == draft_id, Draft.practitioner_id == user.id).with_for_update()).first()
+
+
+def _decision_row(draft: Draft, user: User, result: dict[str, Any], outcome: str,
+                  sharing: dict[str, Any]) -> Decision:
+    now = clock.now()
+    facts = facts_for(draft)
+    recommendation = str(result["recommendation"])
+    bases = result.get("lawful_bases") or []
+    emergency = outcome == EMERGENCY_OUTCOME
+    hours = _org().emergency_completion_hours
+    return Decision(
+        id=uuid.uuid4(), reference=next_reference(now.year), case_ref=draft.case_ref,
+        organisation_id=_org().id, practitioner_id=user.id,
+        team_id=user.teams[0].id if user.teams else None, as_at=draft.as_at, submitted_at=now,
+        emergency=emergency, emergency_due_at=now + dt.timedelta(hours=hours) if emergency else None,
+        completes_decision_id=draft.completes_decision_id,
+        reconsiders_decision_id=draft.reconsiders_decision_id,
+        answers=dict(draft.answers), facts=facts, result=result,
+        ruleset_version=str(result["ruleset_version"]), ruleset_digest=str(result["ruleset_digest"]),
+        recommendation=recommendation, primary_lawful_basis=bases[0] if bases else None,
+        outcome=outcome, departed_from_recommendation=departs(recommendation, outcome),
+        shared=outcome in SHARING_OUTCOMES, consent_position=facts.get("consent_position"),
+        sharing=sharing, draft_id=draft.id)
+
+
+def _event_type(decision: Decision) -> str:
+    from decision_aid.audit import events
+
+    if decision.emergency:
+        return events.EMERGENCY_RECORDED
+    if decision.completes_decision_id:
+        return events.EMERGENCY_COMPLETED
+    if decision.reconsiders_decision_id:
+        return events.DECISION_RECONSIDERED
+    return events.DECISION_SUBMITTED
+
+
+def _audit_data(decision: Decision) -> dict[str, Any]:
+    """Ids and codes only: audit bytes are kept forever, so never free text."""
+    data: dict[str, Any] = {
+        "decision_id": str(decision.id), "recommendation": decision.recommendation,
+        "outcome": decision.outcome, "departed": decision.departed_from_recommendation,
+        "emergency": decision.emergency, "ruleset_version": decision.ruleset_version,
+        "ruleset_digest": decision.ruleset_digest[:64],
+    }
+    for name in ("completes_decision_id", "reconsiders_decision_id"):
+        if value := getattr(decision, name):
+            data[name] = str(value)
+    return data
+
+
+def submit(draft_id: uuid.UUID, user: User, outcome: str, sharing: dict[str, Any]) -> Decision:
+    """Store the immutable Decision, its audit event and the draft's deletion in one transaction.
+
+    A repeated or concurrent submit of the same draft finds it gone (or loses on the unique
+    draft_id) and gets the decision already stored: never two decisions.
+    """
+    try:
+        with write_transaction():
+            draft = _locked_draft(draft_id, user)
+            if draft is None:
+                raise DraftAlreadySubmitted
+            result = evaluate(draft)
+            decision = _decision_row(draft, user, result, outcome, sharing)
+            db.session.add(decision)
+            db.session.flush([decision])
+            _record_event(_event_type(decision), actor=user, case_ref=decision.case_ref,
+                          decision_ref=decision.reference, data=_audit_data(decision))
+            db.session.delete(draft)
+    except (DraftAlreadySubmitted, IntegrityError):
+        existing = decision_for_draft(draft_id, user)
+        if existing is None:
+            raise DraftAlreadySubmitted from None
+        return existing
+    return decision
+
+
+class DraftAlreadySubmitted(LookupError):
+    """The draft is gone and no decision came from it (deleted, purged or never ours)."""
+
+
+# Emergency, completion and reconsideration ---------------------------------------------------
+
+def submit_emergency(draft_id: uuid.UUID, user: User, recipient: Mapping[str, Any]) -> Decision:
+    """'Share now': store the emergency record stamped with the time; the full record follows."""
+    draft = find_draft(draft_id, user)
+    sharing = {**(draft.sharing if draft else {}), **recipient,
+               "shared_at": clock.now().isoformat(timespec="seconds")}
+    return submit(draft_id, user, EMERGENCY_OUTCOME, sharing)
+
+
+def start_completion(decision: Decision, user: User) -> Draft:
+    """A draft for the full record of an emergency decision, carrying what was shared.
+
+    The questions start afresh: every practitioner question applies only when there is no
+    immediate risk, so the full record asks them as things stand now, which is what sets out
+    the lawful basis for the share after the event. The emergency record keeps its own answers.
+    """
+    carried = {k: v for k, v in decision.sharing.items()
+               if k in ("categories", "description", "recipient_org", "recipient_role", "method")}
+    draft = create_draft(user, decision.case_ref, decision.as_at, completes=decision)
+    if carried:
+        save_sharing(draft, carried)
+    return draft
+
+
+def find_completion_draft(decision: Decision, user: User) -> Draft | None:
+    """A full-record draft already started for this emergency decision, if any."""
+    return db.session.scalars(select(Draft).where(
+        Draft.completes_decision_id == decision.id, Draft.practitioner_id == user.id)).first()
+
+
+def start_reconsideration(decision: Decision, user: User) -> Draft:
+    """A new decision linked to the old one (which stays as it was), starting from its answers."""
+    return create_draft(user, decision.case_ref, clock.today(), answers=decision.answers,
+                        reconsiders=decision)
+
+
+def completion_hours() -> int:
+    """Hours allowed to complete the full record after emergency sharing (a setting)."""
+    return _org().emergency_completion_hours
