@@ -1,0 +1,120 @@
+"""Supervisor review: verdicts (insert-only), sampling selections (insert-only) and a small state table.
+
+`Review` and `ReviewSelection` are facts that never change: a new verdict is a new row, and the
+latest one wins. `ReviewState` is the "separate small state table that the audit log records"
+(architecture.md): one row per decision holding what the queue filters on and what changes over
+time (awaiting review or reviewed, emergency record still to complete). It exists so that every
+queue filter is an index range scan on a million decisions: deriving "awaiting review" or
+"emergency not yet completed" with NOT EXISTS would scan every reviewed or completed decision
+before reaching the oldest one still waiting. Every change to it happens in the same transaction
+as the Review row or completing Decision that causes it, and those are audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, Uuid, event
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+
+from decision_aid.models.base import Base, UTCDateTime, new_uuid
+
+VERDICTS: tuple[str, ...] = ("agree", "agree_with_conditions", "disagree")
+VERDICT_LABELS: dict[str, str] = {
+    "agree": "Agree",
+    "agree_with_conditions": "Agree with conditions",
+    "disagree": "Disagree",
+}
+MAX_REASONS = 2000
+AWAITING = "awaiting"
+REVIEWED = "reviewed"
+
+
+class Review(Base):
+    """A supervisor's verdict on a decision. Never updated: a later verdict is a new row."""
+
+    __tablename__ = "review"
+    __table_args__ = (Index("ix_review_decision_created", "decision_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    decision_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("decision.id"))
+    reviewer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
+    verdict: Mapped[str] = mapped_column(String(30))
+    reasons: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ReviewSelection(Base):
+    """Why a decision was put in the review queue (sampling rule); written once, never changed."""
+
+    __tablename__ = "review_selection"
+
+    decision_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("decision.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(60))
+    selected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ReviewState(Base):
+    """Current oversight state of one decision, denormalised so the queue filters use indexes.
+
+    `review_status` is None (not selected for review), "awaiting" or "reviewed";
+    `emergency_open` is True while an emergency record still has to be completed.
+    """
+
+    __tablename__ = "review_state"
+    __table_args__ = (
+        Index("ix_review_state_team_status", "team_id", "review_status", "submitted_at", "decision_id"),
+        Index("ix_review_state_status", "review_status", "submitted_at", "decision_id"),
+        Index("ix_review_state_team_emergency", "team_id", "emergency_open", "submitted_at", "decision_id"),
+        Index("ix_review_state_emergency", "emergency_open", "submitted_at", "decision_id"),
+    )
+
+    decision_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("decision.id"), primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), nullable=True)
+    practitioner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    review_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    latest_verdict: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    emergency_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    emergency_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ReviewImmutableError(RuntimeError):
+    """Raised when code tries to update or delete a Review or ReviewSelection through the ORM."""
+
+
+_INSERT_ONLY = (Review, ReviewSelection)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_review_changes(session: Session, flush_context: Any, instances: Any) -> None:
+    """Application-level guard in front of the database triggers: verdicts never change."""
+    for obj in session.deleted:
+        if isinstance(obj, _INSERT_ONLY):
+            raise ReviewImmutableError("reviews cannot be deleted")
+    for obj in session.dirty:
+        if isinstance(obj, _INSERT_ONLY) and session.is_modified(obj, include_collections=False):
+            raise ReviewImmutableError("reviews cannot be changed: record a new review")
+
+
+@event.listens_for(Session, "before_flush")
+def _track_new_decisions(session: Session, flush_context: Any, instances: Any) -> None:
+    """Sample every decision for review in the transaction that inserts it (see docs/review.md)."""
+    from decision_aid.models.decision import Decision
+
+    new = [obj for obj in session.new if isinstance(obj, Decision)]
+    if new:
+        from decision_aid.review.sampling import track_new_decisions
+
+        track_new_decisions(session, new)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_review_changes(state: ORMExecuteState) -> None:
+    """Bulk update/delete statements bypass flush: refuse them for the insert-only tables too."""
+    if not (state.is_update or state.is_delete):
+        return
+    if any(mapper.class_ in _INSERT_ONLY for mapper in state.all_mappers):
+        raise ReviewImmutableError("reviews cannot be changed or deleted")
