@@ -56,7 +56,7 @@ def _same(actual: Any, expected: Any) -> bool:
 def check_scenario(rs: RuleSet, scenario: Scenario) -> tuple[dict[str, Any], list[str]]:
     """Evaluate a scenario; return the output and a list of mismatch messages."""
     output = evaluate(scenario.facts, scenario.as_at, scenario.settings, ruleset=rs,
-                      with_would_change=False)
+                      with_would_change="would_change" in scenario.expect)
     problems = [f"{key}: expected {want!r}, got {output.get(key)!r}"
                 for key, want in scenario.expect.items()
                 if key != "rules" and not _same(output.get(key), want)]
