@@ -117,3 +117,29 @@ def parse_filters(args: Mapping[str, str], default_status: str) -> ParsedFilters
         errors["to"] = "Date to must be the same as or after date from"
         values["date_to"] = None
     return ParsedFilters(QueueFilters(status=status, **values), errors)
+
+
+def practitioner_choices(team_ids: tuple[int, ...] | None) -> list[tuple[str, str]]:
+    """Staff whose decisions the list can show: members of the teams, or everyone (DPO)."""
+    from sqlalchemy import select
+
+    from decision_aid.extensions import db
+    from decision_aid.models import Role, User, team_membership
+
+    stmt = select(User.id, User.display_name).where(
+        User.role.in_((Role.PRACTITIONER.value, Role.SUPERVISOR.value))).order_by(User.display_name)
+    if team_ids is not None:
+        members = select(team_membership.c.user_id).where(team_membership.c.team_id.in_(team_ids or (-1,)))
+        stmt = stmt.where(User.id.in_(members))
+    return [(str(uid), name) for uid, name in db.session.execute(stmt.limit(500)).all()]
+
+
+def options(scope: Any) -> dict[str, list[tuple[str, str]]]:
+    """(value, text) pairs for every select in the filter panel."""
+    return {
+        "status_options": [(s, label(s)) for s in STATUSES],
+        "recommendation_options": [(r, label(r)) for r in RECOMMENDATIONS],
+        "outcome_options": [(o, OUTCOME_LABELS.get(o, label(o))) for o in (*OUTCOMES, EMERGENCY_OUTCOME)],
+        "basis_options": [(b, b) for b in lawful_basis_choices()],
+        "practitioner_options": practitioner_choices(scope.team_ids),
+    }

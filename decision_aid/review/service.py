@@ -25,6 +25,19 @@ from decision_aid.review.queue import Scope
 from decision_aid.review.sampling import select_for_review
 
 TIMELINE_LIMIT = 200
+TIMELINE_LABELS = {
+    events.DECISION_SUBMITTED: "Decision submitted",
+    events.EMERGENCY_RECORDED: "Emergency sharing recorded",
+    events.EMERGENCY_COMPLETED: "Emergency record completed",
+    events.DECISION_CORRECTED: "Decision corrected",
+    events.DECISION_RECONSIDERED: "Decision reconsidered",
+    events.RECORD_VIEWED: "Record viewed",
+    events.RECORD_PRINTED: "Print view opened",
+    events.RECORD_PDF_DOWNLOADED: "PDF downloaded",
+    events.RECORD_EXPORTED: "Record exported",
+    events.RECORD_ACCESS_DENIED: "Access refused",
+    events.REVIEW_RECORDED: "Review verdict recorded",
+}
 
 
 def team_ids(user: Any) -> tuple[int, ...]:
@@ -120,9 +133,19 @@ def timeline(decision: Decision) -> list[dict[str, Any]]:
     return items
 
 
+def record_for(decision: Decision, viewer: Any) -> Any | None:
+    """The records area's assembled record (None if that area is not installed)."""
+    try:
+        from decision_aid.records.service import build_record
+    except ImportError:
+        return None
+    return build_record(decision, viewer)
+
+
 def record_view(user: Any, decision: Decision) -> None:
     """T36: opening the review page is an access to the record, logged once per request."""
+    reason = "dpo_oversight" if user.has_role(Role.DPO) else "team_supervisor"
     with write_transaction():
         audit.record_event(events.RECORD_VIEWED, actor=user, case_ref=decision.case_ref,
                            decision_ref=decision.reference,
-                           data={"decision_id": str(decision.id), "page": "review"})
+                           data={"document": "review", "reason": reason, "outcome": "allowed"})

@@ -31,12 +31,8 @@ def list_context(scope: queue.Scope, default_status: str, endpoint: str) -> dict
         "next_url": url_for(endpoint, **args, after=queue.encode_key(page.next_key)) if page.next_key else None,
         "prev_url": url_for(endpoint, **args, before=queue.encode_key(page.prev_key)) if page.prev_key else None,
         "first_url": url_for(endpoint, **args) if (after or before) else None,
-        "label": filters.label, "recommendations": filters.RECOMMENDATIONS,
-        "outcome_labels": filters.OUTCOME_LABELS,
-        "outcome_codes": (*filters.OUTCOMES, filters.EMERGENCY_OUTCOME),
-        "bases": filters.lawful_basis_choices(), "statuses": queue.STATUSES,
-        "emergency_filters": queue.EMERGENCY_FILTERS, "verdict_labels": VERDICT_LABELS,
-        "practitioners": page.names,
+        "label": filters.label, "outcome_labels": filters.OUTCOME_LABELS,
+        "verdict_labels": VERDICT_LABELS, "practitioners": page.names, **filters.options(scope),
     }
 
 
@@ -65,9 +61,9 @@ def review_decision(decision_id: uuid.UUID) -> str | Response:
     return render_template(
         "review/decision.html", decision=decision, form=form, can_review=can_review,
         reviews=service.reviews_of(decision.id), state=service.state_of(decision.id),
-        timeline=service.timeline(decision), label=filters.label, reason_labels=REASON_LABELS,
+        timeline=service.timeline(decision), timeline_labels=service.TIMELINE_LABELS, label=filters.label, reason_labels=REASON_LABELS,
         selection=service.selection_of(decision.id), record_url=_record_url(decision.id),
-        outcome_labels=filters.OUTCOME_LABELS,
+        outcome_labels=filters.OUTCOME_LABELS, record=service.record_for(decision, current_user),
     )
 
 
