@@ -1,0 +1,154 @@
+"""Every kind of tampering is detected and located (quality target T15).
+
+One log per test; each case tampers on a privileged connection inside a transaction (triggers
+dropped or disabled there), verifies on that same connection, and rolls back.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.engine import Connection
+
+from decision_aid import audit
+from decision_aid.audit.verify import VerificationResult, verify_connection
+from decision_aid.extensions import db
+from tests.integration.audit import tampering as t
+
+DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
+LOG_SIZE = 200
+EXAMPLES = 300 if DEEP else 50
+COLUMNS = ("payload", "seq", "occurred_at", *t.TEXT_COLUMNS)
+
+
+def verify_tampered(checkpoint: Path, tamper: Callable[[Connection], Any]) -> VerificationResult:
+    """Tamper and verify in one transaction, then roll everything back."""
+    with db.engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            t.bypass_triggers(conn)
+            tamper(conn)
+            return verify_connection(conn, checkpoint=checkpoint)
+        finally:
+            transaction.rollback()
+
+
+@pytest.fixture
+def signed_log(app_ctx, append_many, tmp_path) -> tuple[int, Path]:
+    """LOG_SIZE events, a checkpoint over them, then the checkpoint's own event (LOG_SIZE + 1)."""
+    append_many(LOG_SIZE)
+    checkpoint = audit.write_checkpoint(tmp_path / "signed")
+    assert audit.verify_chain(checkpoint=checkpoint).ok
+    return LOG_SIZE, checkpoint
+
+
+def cases(size: int) -> st.SearchStrategy[tuple[str, Callable[[Connection], Any], int]]:
+    """(name, tampering, first bad seq the verifier must name) for a log of size + 1 entries."""
+    total = size + 1
+    seq = st.integers(1, total)
+    flips = st.builds(
+        lambda s, col, pos, mask: (
+            f"flip {col} of {s}", lambda c: t.flip_byte(c, s, col, pos, mask), s),
+        seq, st.sampled_from(COLUMNS), st.integers(0, 10_000), st.integers(1, 255))
+    deletes = st.integers(1, total - 1).map(
+        lambda s: (f"delete {s}", lambda c: t.delete_row(c, s), s))
+    swaps = st.lists(seq, min_size=2, max_size=2, unique=True).map(sorted).map(
+        lambda p: (f"swap {p}", lambda c: t.swap_payloads(c, p[0], p[1]), p[0]))
+    replaced = st.integers(1, total - 1).map(
+        lambda s: (f"forge {s}", lambda c: t.forge_replace(c, s), s + 1))
+    inserted = st.integers(1, size).map(
+        lambda s: (f"forge+rechain at {s}", lambda c: t.forge_insert_rechained(c, s), size))
+    truncated = st.integers(0, size - 1).map(
+        lambda k: (f"truncate to {k}", lambda c: t.truncate_tail(c, k), k + 1))
+    return st.one_of(flips, deletes, swaps, replaced, inserted, truncated)
+
+
+def test_every_tampering_is_detected_and_located(signed_log) -> None:
+    size, checkpoint = signed_log
+
+    @settings(max_examples=EXAMPLES, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(case=cases(size))
+    def check(case: tuple[str, Callable[[Connection], Any], int]) -> None:
+        name, tamper, expected = case
+        result = verify_tampered(checkpoint, tamper)
+        assert not result.ok, name
+        assert result.first_bad_seq == expected, (name, result)
+
+    check()
+    assert audit.verify_chain(checkpoint=checkpoint).ok  # every case was rolled back
+
+
+@pytest.mark.parametrize("column", COLUMNS)
+def test_a_changed_byte_in_any_column_names_its_row(signed_log, column) -> None:
+    _, checkpoint = signed_log
+    result = verify_tampered(checkpoint, lambda c: t.flip_byte(c, 77, column, 3))
+    assert (result.ok, result.first_bad_seq) == (False, 77)
+    assert "77" in result.summary()
+
+
+def test_truncation_is_caught_only_by_the_checkpoint(signed_log) -> None:
+    size, checkpoint = signed_log
+    with db.engine.connect() as conn, conn.begin() as transaction:
+        t.bypass_triggers(conn)
+        t.truncate_tail(conn, size - 5)
+        assert verify_connection(conn).ok  # a shorter chain is still a valid chain...
+        result = verify_connection(conn, checkpoint=checkpoint)
+        transaction.rollback()
+    assert (result.ok, result.first_bad_seq) == (False, size - 4)  # ...but not the signed one
+    assert "older copy" in result.problem
+
+
+def test_rechained_forgery_is_caught_by_the_checkpoint(signed_log) -> None:
+    size, checkpoint = signed_log
+    result = verify_tampered(checkpoint, lambda c: t.forge_insert_rechained(c, 10))
+    assert (result.ok, result.first_bad_seq) == (False, size)
+    assert "rewritten" in result.problem
+
+
+def test_a_checkpoint_signed_by_another_key_is_refused(signed_log, tmp_path) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from decision_aid.audit.checkpoint import parse, sign
+
+    _, checkpoint = signed_log
+    forged_text = sign(parse(checkpoint.read_text())[0], Ed25519PrivateKey.generate())
+    forged = tmp_path / "forged.txt"
+    forged.write_text(forged_text)
+    result = audit.verify_chain(checkpoint=forged)
+    assert not result.ok and "not signed by this log's key" in result.problem
+
+
+def test_restoring_an_older_backup_is_detected(app_ctx, append_many, database_url, tmp_path):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("copies the SQLite file (the truncation cases cover PostgreSQL)")
+    db_file = Path(database_url.removeprefix("sqlite:///"))
+    append_many(40)
+    db.session.remove()
+    db.engine.dispose()
+    backup = tmp_path / "backup.sqlite3"
+    with db.engine.connect() as conn:  # the online backup API: a consistent copy
+        conn.connection.driver_connection.backup(_sqlite_connect(backup))
+    append_many(25)
+    checkpoint = audit.write_checkpoint()
+    db.session.remove()
+    db.engine.dispose()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(backup, db_file)
+    result = audit.verify_chain()
+    assert (result.ok, result.first_bad_seq) == (False, 41)
+    assert audit.latest_checkpoint() == checkpoint
+
+
+def _sqlite_connect(path: Path) -> Any:
+    import sqlite3
+
+    return sqlite3.connect(path)
