@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from flask import redirect, session
-from werkzeug.wrappers import Response
+import datetime as dt
+import uuid
+
+from flask import redirect, session, url_for
 from flask_login import login_user, logout_user
+from werkzeug.wrappers import Response
 from sqlalchemy import func, select
 
 from decision_aid import audit, clock
 from decision_aid.audit import events
-from decision_aid.auth import passwords, throttle
+from decision_aid.auth import mfa, passwords, throttle
 from decision_aid.auth.sessions import ServerSession
 from decision_aid.database import write_transaction
 from decision_aid.extensions import db
@@ -77,7 +80,64 @@ def _rotate() -> None:
         session.rotate = True
 
 
+PENDING_USER = "pending_user_id"
+PENDING_SINCE = "pending_since"
+PENDING_NEXT = "pending_next"
+ENROL_NONCE = "mfa_enrol_nonce"
+PENDING_MAX_AGE = dt.timedelta(minutes=10)
+
+
 def complete_first_factor(user: User, next_url: str) -> Response:
-    """After a correct password: start the session and continue (issue 7 adds the second factor)."""
+    """After a correct password: sign in at once, or hold the user half-signed-in for a code.
+
+    Nothing about the half-signed-in state counts as signed in: only `pending_user_id` is kept,
+    for ten minutes, and Flask-Login never sees the user until the second factor is right.
+    """
+    enrolled = mfa.is_enrolled(user)
+    if not enrolled and not mfa.is_required(user):
+        start_session(user)
+        return redirect(next_url)
+    _rotate()
+    session[PENDING_USER] = str(user.id)
+    session[PENDING_SINCE] = clock.now().isoformat()
+    session[PENDING_NEXT] = next_url
+    if enrolled:
+        return redirect(url_for("auth.two_factor"))
+    session[ENROL_NONCE] = mfa.new_enrolment_nonce()
+    return redirect(url_for("auth.set_up_two_factor"))
+
+
+def pending_user() -> User | None:
+    """The user who passed the password step in this session in the last ten minutes, if any."""
+    raw, since = session.get(PENDING_USER), session.get(PENDING_SINCE)
+    if not raw or not since:
+        return None
+    if clock.now() - dt.datetime.fromisoformat(since) > PENDING_MAX_AGE:
+        return None
+    try:
+        user = db.session.get(User, uuid.UUID(raw))
+    except ValueError:
+        return None
+    return user if user is not None and user.active else None
+
+
+def enrolment_secret(user: User) -> str | None:
+    """The candidate secret for the enrolment in progress in this session."""
+    nonce = session.get(ENROL_NONCE)
+    return mfa.pending_secret(user.id, nonce) if nonce else None
+
+
+def complete_second_factor(user: User) -> str:
+    """Sign the pending user in for real (new session id) and return where they were going."""
+    next_url = session.get(PENDING_NEXT) or url_for("main.home")
     start_session(user)
-    return redirect(next_url)
+    session["mfa_at"] = clock.now().isoformat()
+    return str(next_url)
+
+
+def safe_path(target: str | None, default: str) -> str:
+    """Only same-site relative paths are followed after sign-in (no open redirect)."""
+    target = target or ""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default

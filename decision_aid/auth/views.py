@@ -8,13 +8,15 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from decision_aid.auth import bp, service
+from decision_aid.auth import bp, mfa, service
 from decision_aid.auth.access import public, signed_in
-from decision_aid.auth.forms import SignInForm
+from decision_aid.auth.forms import CodeForm, RecoveryCodeForm, SignInForm
 from decision_aid.extensions import db, login_manager
 from decision_aid.models import User
 
 GENERIC_FAILURE = "Enter a correct email address and password. After 10 failed attempts you must wait 15 minutes."
+WRONG_CODE = "The code is not correct or has already been used. Enter the current 6-digit code from your authenticator app"
+WRONG_RECOVERY_CODE = "The recovery code is not correct or has already been used"
 
 
 @login_manager.user_loader
@@ -44,10 +46,69 @@ def sign_in() -> str | Response:
 
 def _safe_next() -> str:
     """Only same-site relative paths are followed after sign-in (no open redirect)."""
-    target = request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.home")
+    return service.safe_path(request.args.get("next"), url_for("main.home"))
+
+
+def _pending_or_restart() -> User | Response:
+    """The half-signed-in user, or a redirect back to the password page when there is none."""
+    user = service.pending_user()
+    return user if user is not None else redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/sign-in/two-factor", methods=["GET", "POST"])
+@public
+def two_factor() -> str | Response:
+    """Second step of sign-in: a code from the authenticator app."""
+    user = _pending_or_restart()
+    if not isinstance(user, User):
+        return user
+    form = CodeForm()
+    if form.validate_on_submit():
+        if mfa.verify_code(user, form.code.data or ""):
+            return redirect(service.complete_second_factor(user))
+        form.code.errors = [*form.code.errors, WRONG_CODE]
+    return render_template("auth/two_factor.html", form=form)
+
+
+@bp.route("/sign-in/recovery-code", methods=["GET", "POST"])
+@public
+def recovery_code() -> str | Response:
+    """Second step of sign-in with a single-use recovery code instead of the app."""
+    user = _pending_or_restart()
+    if not isinstance(user, User):
+        return user
+    form = RecoveryCodeForm()
+    if form.validate_on_submit():
+        if mfa.use_recovery_code(user, form.code.data or ""):
+            return redirect(service.complete_second_factor(user))
+        form.code.errors = [*form.code.errors, WRONG_RECOVERY_CODE]
+    return render_template("auth/recovery_code.html", form=form)
+
+
+@bp.route("/sign-in/set-up-two-factor", methods=["GET", "POST"])
+@public
+def set_up_two_factor() -> str | Response:
+    """Enrolment during sign-in: scan the QR code (or type the key), then prove it with a code."""
+    user = _pending_or_restart()
+    if not isinstance(user, User):
+        return user
+    secret = service.enrolment_secret(user)
+    if secret is None or mfa.is_enrolled(user):
+        return redirect(url_for("auth.sign_in"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        codes = mfa.confirm_enrolment(user, secret, form.code.data or "")
+        if codes is not None:
+            next_url = service.complete_second_factor(user)
+            return render_template("auth/recovery_codes.html", codes=codes, next_url=next_url)
+        form.code.errors = [*form.code.errors, WRONG_CODE]
+    return render_template("auth/set_up_two_factor.html", form=form, **enrolment_view(user, secret))
+
+
+def enrolment_view(user: User, secret: str) -> dict[str, str]:
+    """What an enrolment page shows: the QR code image and the key as text."""
+    uri = mfa.provisioning_uri(user, secret)
+    return {"qr_src": mfa.qr_data_uri(uri), "key": mfa.grouped_key(secret)}
 
 
 @bp.route("/sign-out", methods=["POST"])
