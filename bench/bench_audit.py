@@ -1,0 +1,247 @@
+"""Audit-log benchmark (quality targets T18, T27, T20): not a test, run by hand or in CI.
+
+    .venv/bin/python bench/bench_audit.py              # 1M-row verification vs floor, appends
+    .venv/bin/python bench/bench_audit.py --pg URL     # also PostgreSQL appends (throwaway DB)
+    .venv/bin/python bench/bench_audit.py --kills 200  # kill -9 loop on SQLite
+
+Verification is timed against the floor measured in the same run: streaming the payload column
+and chain-hashing those bytes in memory. Results go to bench/results/audit.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import random
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import Engine, make_url  # noqa: E402
+
+from decision_aid.audit.chain import (  # noqa: E402
+    GENESIS_HASH,
+    HASH_TAG,
+    build_payload,
+    entry_hash,
+    format_time,
+)
+from decision_aid.audit.immutability import install_append_only_triggers  # noqa: E402
+from decision_aid.audit.verify import stream_rows, verify_connection  # noqa: E402
+from decision_aid.models.audit import AuditEvent  # noqa: E402
+
+CACHE = ROOT / "bench" / ".cache"
+RESULTS = ROOT / "bench" / "results" / "audit.json"
+ROWS = 1_000_000
+BUILD_BATCH = 20_000
+
+
+def create_schema(engine: Engine) -> None:
+    """Just the audit table, its indexes and triggers (what migration 0002 creates)."""
+    AuditEvent.__table__.create(engine)
+    with engine.begin() as conn:
+        install_append_only_triggers(conn, "audit_event")
+
+
+def _rows(start: int, count: int, prev: str) -> tuple[list[dict[str, Any]], str]:
+    import datetime as dt
+
+    base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    rows = []
+    for seq in range(start, start + count):
+        moment = base + dt.timedelta(seconds=seq)
+        fields = {
+            "actor_id": str(uuid.UUID(int=seq % 50)), "event_type": "record.viewed",
+            "case_ref": f"CASE-{seq % 9973:06d}", "decision_ref": f"DA-2026-{seq % 99991:06d}",
+        }
+        payload = build_payload(seq=seq, occurred_at=format_time(moment),
+                                actor={"name": f"User {seq % 50}", "role": "practitioner"},
+                                data={"reason": "review", "n": seq}, **fields)
+        digest = entry_hash(prev, payload)
+        rows.append({**fields, "seq": seq, "occurred_at": moment, "payload": payload,
+                     "prev_hash": prev, "entry_hash": digest})
+        prev = digest
+    return rows, prev
+
+
+def build_sqlite(path: Path, rows: int) -> None:
+    """Build the cached fixture once (about a minute); later runs reuse the file."""
+    tmp = path.with_suffix(".building")
+    tmp.unlink(missing_ok=True)
+    engine = create_engine(f"sqlite:///{tmp}")
+    create_schema(engine)
+    prev, table = GENESIS_HASH, AuditEvent.__table__
+    for start in range(1, rows + 1, BUILD_BATCH):
+        batch, prev = _rows(start, min(BUILD_BATCH, rows - start + 1), prev)
+        with engine.begin() as conn:
+            conn.execute(table.insert(), batch)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    tmp.rename(path)
+
+
+def floor_seconds(engine: Engine) -> float:
+    """Stream the payload column and chain-hash it in memory: the least any verifier must do."""
+    sha256, tag = hashlib.sha256, HASH_TAG
+    started = time.perf_counter()
+    with engine.connect() as conn, conn.begin():
+        prev = bytes(32)
+        for rows in stream_rows(conn, "SELECT payload FROM audit_event ORDER BY seq", ()):
+            for (payload,) in rows:
+                prev = sha256(tag + prev + payload).digest()
+    return time.perf_counter() - started
+
+
+def verify_seconds(engine: Engine) -> tuple[float, int]:
+    started = time.perf_counter()
+    with engine.connect() as conn, conn.begin():
+        result = verify_connection(conn)
+    assert result.ok, result
+    return time.perf_counter() - started, result.checked
+
+
+def bench_verification(rows: int, repeats: int) -> dict[str, Any]:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"audit-{rows}.sqlite3"
+    if not path.exists():
+        started = time.perf_counter()
+        build_sqlite(path, rows)
+        print(f"built {rows} rows in {time.perf_counter() - started:.1f} s", flush=True)
+    engine = create_engine(f"sqlite:///{path}")
+    floors, verifies = [], []
+    for _ in range(repeats):  # interleaved, best of each: same cache state for both
+        floors.append(floor_seconds(engine))
+        seconds, checked = verify_seconds(engine)
+        verifies.append(seconds)
+        assert checked == rows
+    engine.dispose()
+    best_floor, best_verify = min(floors), min(verifies)
+    return {"rows": rows, "floor_s": floors, "verify_s": verifies,
+            "best_floor_s": round(best_floor, 3), "best_verify_s": round(best_verify, 3),
+            "ratio": round(best_verify / best_floor, 3), "target_ratio": 1.25,
+            "rows_per_s": round(rows / best_verify)}
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
+
+
+def bench_appends(url: str, writers: int, appends: int) -> dict[str, Any]:
+    """4 processes appending one event per transaction; p50/p95/p99 per append in ms."""
+    from tests.integration.audit.writers import append_worker
+
+    engine = create_engine(url)
+    create_schema(engine)
+    engine.dispose()
+    started = time.perf_counter()
+    with mp.get_context("spawn").Pool(writers) as pool:
+        runs = pool.starmap(append_worker, [(url, appends, w) for w in range(writers)])
+    wall = time.perf_counter() - started
+    latencies = [x * 1000 for run in runs for x in run]
+    engine = create_engine(url)
+    with engine.connect() as conn, conn.begin():
+        ok = verify_connection(conn).ok
+        count = conn.exec_driver_sql("SELECT count(*) FROM audit_event").scalar()
+    engine.dispose()
+    return {"writers": writers, "appends": len(latencies), "rows": count, "chain_ok": ok,
+            "p50_ms": round(percentile(latencies, 50), 2),
+            "p95_ms": round(percentile(latencies, 95), 2),
+            "p99_ms": round(percentile(latencies, 99), 2),
+            "max_ms": round(max(latencies), 2), "wall_s": round(wall, 2)}
+
+
+def with_pg_database(admin_url: str, action: Any) -> dict[str, Any]:
+    """Run `action(url)` on a throwaway PostgreSQL database, dropped afterwards."""
+    name = f"bench_audit_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        return action(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def bench_kills(url: str, runs: int, seed: int) -> dict[str, Any]:
+    """kill -9 a writer at a random moment `runs` times; no acknowledged event may be lost."""
+    from tests.integration.audit.writers import acknowledging_writer
+
+    engine = create_engine(url)
+    create_schema(engine)
+    rng = random.Random(seed)
+    ack = Path(tempfile.mkdtemp()) / "acks.log"
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["tests.integration.audit.writers", "decision_aid.audit"])
+    for run in range(runs):
+        process = ctx.Process(target=acknowledging_writer, args=(url, run, str(ack)))
+        process.start()
+        while not (ack.exists() and f"ready {run}\n" in ack.read_text()):
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.12))
+        os.kill(process.pid, signal.SIGKILL)
+        process.join()
+    acked = [tuple(map(int, line.split()[1:])) for line in ack.read_text().splitlines()
+             if line.startswith("ack ")]
+    with engine.connect() as conn, conn.begin():
+        lost = [seq for _, _, seq in acked if conn.execute(
+            text("SELECT 1 FROM audit_event WHERE seq = :s"), {"s": seq}).first() is None]
+        ok = verify_connection(conn).ok
+        integrity = conn.exec_driver_sql("PRAGMA integrity_check").scalar()
+    engine.dispose()
+    return {"runs": runs, "seed": seed, "acknowledged": len(acked), "lost": len(lost),
+            "chain_ok": ok, "integrity_check": integrity}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=ROWS)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--appends", type=int, default=500, help="per writer")
+    parser.add_argument("--writers", type=int, default=4)
+    parser.add_argument("--pg", default=os.environ.get("DECISION_AID_TEST_DATABASE_URL"),
+                        help="PostgreSQL admin URL (a throwaway database is created)")
+    parser.add_argument("--kills", type=int, default=0, help="run the kill -9 loop N times")
+    parser.add_argument("--skip-verify", action="store_true")
+    args = parser.parse_args()
+    results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(),
+                                           "load_avg_at_start": os.getloadavg()}}
+    if not args.skip_verify:
+        results["verification_sqlite"] = bench_verification(args.rows, args.repeats)
+        print(json.dumps(results["verification_sqlite"]), flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite_url = f"sqlite:///{tmp}/a.db"
+        results["append_sqlite"] = bench_appends(sqlite_url, args.writers, args.appends)
+        results["append_sqlite"]["target_p99_ms"] = 10
+        print(json.dumps(results["append_sqlite"]), flush=True)
+        if args.kills:
+            results["kills_sqlite"] = bench_kills(f"sqlite:///{tmp}/k.db", args.kills,
+                                                  random.randrange(2**32))
+            print(json.dumps(results["kills_sqlite"]), flush=True)
+    if args.pg:
+        results["append_postgresql"] = with_pg_database(
+            args.pg, lambda url: bench_appends(url, args.writers, args.appends))
+        results["append_postgresql"]["target_p99_ms"] = 30
+        print(json.dumps(results["append_postgresql"]), flush=True)
+    results["machine"]["load_avg_at_end"] = os.getloadavg()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
