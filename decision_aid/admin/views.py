@@ -70,7 +70,8 @@ def show_user(user_id: uuid.UUID) -> str | Response:
         return redirect(url_for("admin.show_user", user_id=user.id))
     if not form.is_submitted():
         form.teams.data = [t.id for t in user.teams]
-    return render_template("admin/show_user.html", user=user, form=form, confirm=ConfirmForm(prefix="disable"))
+    return render_template("admin/show_user.html", user=user, form=form, confirm=ConfirmForm(prefix="disable"),
+                           reset=ConfirmForm(prefix="reset"))
 
 
 @bp.route("/users/<uuid:user_id>/disable", methods=["POST"])
@@ -81,6 +82,19 @@ def disable_user(user_id: uuid.UUID) -> Response:
     if ConfirmForm(prefix="disable").validate_on_submit() and user.id != current_user.id:
         service.disable_user(current_user, user)
         flash("User disabled and signed out everywhere")
+    return redirect(url_for("admin.show_user", user_id=user.id))
+
+
+@bp.route("/users/<uuid:user_id>/reset-two-factor", methods=["POST"])
+@roles(ADMIN)
+def reset_two_factor(user_id: uuid.UUID) -> Response:
+    """Remove a user's authenticator app and recovery codes; they set up a new one at next sign-in."""
+    from decision_aid.auth import mfa
+
+    user = _user_or_404(user_id)
+    if ConfirmForm(prefix="reset").validate_on_submit():
+        mfa.reset(current_user, user)
+        flash("Authenticator app reset. The user has been signed out and must set up a new app at next sign-in")
     return redirect(url_for("admin.show_user", user_id=user.id))
 
 

@@ -127,11 +127,22 @@ def enrolment_secret(user: User) -> str | None:
     return mfa.pending_secret(user.id, nonce) if nonce else None
 
 
+def start_enrolment() -> None:
+    """Begin a (re-)enrolment from the account page: a new candidate secret for this session."""
+    session[ENROL_NONCE] = mfa.new_enrolment_nonce()
+
+
+def finish_enrolment() -> None:
+    """Forget the enrolment nonce once the new app is confirmed."""
+    session.pop(ENROL_NONCE, None)
+
+
 def complete_second_factor(user: User) -> str:
     """Sign the pending user in for real (new session id) and return where they were going."""
     next_url = session.get(PENDING_NEXT) or url_for("main.home")
     start_session(user)
     session["mfa_at"] = clock.now().isoformat()
+    session["mfa_verified"] = True
     return str(next_url)
 
 

@@ -13,7 +13,7 @@ import secrets
 import uuid
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, has_request_context, request
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
@@ -109,7 +109,7 @@ def _store(session: ServerSession, created: bool) -> None:
     key = token_key(session.token)
     row = None if created else db.session.get(WebSession, key)
     if row is None:
-        row = WebSession(id=key, created_at=now, last_seen_at=now, data={})
+        row = WebSession(id=key, created_at=now, last_seen_at=now, data={}, user_agent=_user_agent())
         db.session.add(row)
     if created or session.modified:
         row.data = dict(session)
@@ -117,6 +117,11 @@ def _store(session: ServerSession, created: bool) -> None:
     if created or session.modified or now - row.last_seen_at >= TOUCH_INTERVAL:
         row.last_seen_at = now
         db.session.commit()
+
+
+def _user_agent() -> str:
+    """The browser's User-Agent (first 200 characters), so users can recognise their sessions."""
+    return request.user_agent.string[:200] if has_request_context() else ""
 
 
 def _user_id(session: ServerSession) -> uuid.UUID | None:
