@@ -47,7 +47,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-static: $(CSS) $(JS) $(STATIC_DIR)/js/app.js
+static: $(CSS) $(JS) $(STATIC_DIR)/js/app.js $(STATIC_DIR)/js/timeout.js
 
 $(CSS): $(NODE_STAMP) $(wildcard assets/scss/*.scss)
 	mkdir -p $(STATIC_DIR)/css
@@ -59,6 +59,10 @@ $(JS): $(NODE_STAMP)
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $@
 
 $(STATIC_DIR)/js/app.js: assets/js/app.js
+	mkdir -p $(STATIC_DIR)/js
+	cp $< $@
+
+$(STATIC_DIR)/js/timeout.js: assets/js/timeout.js
 	mkdir -p $(STATIC_DIR)/js
 	cp $< $@
 

@@ -183,3 +183,21 @@ def test_account_pages_need_sign_in(client: FlaskClient) -> None:
     for path in ("/account", "/account/sessions", "/account/password", "/account/reauthenticate"):
         response = client.get(path)
         assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_signed_in_pages_carry_the_timeout_settings(app: Flask, make_user: MakeUser) -> None:
+    client = signed_in_client(app, make_user(role="supervisor"))
+    page = text_of(client.get("/account"))
+    assert 'data-idle-timeout-seconds="900"' in page
+    assert 'data-idle-warning-seconds="120"' in page
+    assert 'data-keep-alive-url="/account/keep-alive"' in page
+    assert "data-idle-timeout-seconds" not in text_of(app.test_client().get("/sign-in"))
+
+
+def test_timeout_script_is_an_accessible_dialog_without_inline_code() -> None:
+    from decision_aid import ROOT
+
+    script = (ROOT / "assets/js/timeout.js").read_text()
+    assert '"alertdialog"' in script and "dialog.focus()" in script
+    assert "Stay signed in" in script and ".style" not in script and "innerHTML" not in script
+    assert 'from "./timeout.js"' in (ROOT / "assets/js/app.js").read_text()
