@@ -74,7 +74,8 @@ def stylesheet_text() -> str:
     """The A4 print stylesheet: the compiled static file, else the SCSS source read as CSS.
 
     print.scss is written in plain CSS syntax (only `//` comments are Sass), so the source is
-    a faithful fallback when `make static` has not been run (fresh test checkouts).
+    a faithful fallback when `make static` has not been run (fresh test checkouts) or the
+    compiled file is older than the source.
     """
     static = Path(current_app.static_folder or "") / "css" / "print.css"
     return _read_stylesheet(str(static), str(_scss_source()))
@@ -86,12 +87,19 @@ def _scss_source() -> Path:
     return ROOT / "assets" / "scss" / "print.scss"
 
 
-@functools.lru_cache(maxsize=4)
 def _read_stylesheet(static_path: str, scss_path: str) -> str:
-    static = Path(static_path)
-    if static.is_file():
-        return static.read_text(encoding="utf-8")
-    return _SCSS_COMMENT.sub("", Path(scss_path).read_text(encoding="utf-8"))
+    """The compiled file unless it is missing or older than its source (a stale build)."""
+    static, source = Path(static_path), Path(scss_path)
+    if static.is_file() and (not source.is_file()
+                             or static.stat().st_mtime >= source.stat().st_mtime):
+        return _read_cached(str(static), static.stat().st_mtime, scss=False)
+    return _read_cached(str(source), source.stat().st_mtime, scss=True)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_cached(path: str, mtime: float, *, scss: bool) -> str:
+    text = Path(path).read_text(encoding="utf-8")
+    return _SCSS_COMMENT.sub("", text) if scss else text
 
 
 @functools.lru_cache(maxsize=4)

@@ -224,8 +224,17 @@ def questions_and_answers(decision: Decision) -> list[QuestionAnswer]:
     for fact, value in answers.items():
         if fact in used or fact in _organisation_fact_ids(decision):
             continue
-        result.append(QuestionAnswer(_fact_description(fact), (("", labels.humanise(value)),)))
+        result.append(QuestionAnswer(_fact_description(fact), (("", _value_label(fact, value)),)))
     return result
+
+
+def _value_label(fact: str, value: Any) -> str:
+    """The wizard's wording for a fact's value when a question offers it, else a readable id."""
+    for question in getattr(ruleset(), "questions", None) or []:
+        for field_ in question.fields:
+            if field_.fact == fact:
+                return _field_answer(field_, value)
+    return labels.humanise(value)
 
 
 def _fact_description(fact: str) -> str:
@@ -242,7 +251,7 @@ def _organisation_fact_ids(decision: Decision) -> set[str]:
 def organisation_facts(decision: Decision) -> list[Row]:
     """Facts that came from the organisation's settings rather than from a question."""
     answers = decision.answers or {}
-    return [Row(_fact_description(key), labels.humanise(value))
+    return [Row(_fact_description(key), _value_label(key, value))
             for key, value in sorted((decision.facts or {}).items())
             if key.startswith("org_") and key not in answers]
 

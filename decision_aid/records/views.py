@@ -63,7 +63,7 @@ def _pdf_rate_limited() -> bool:
             AuditEvent.actor_id == str(current_user.id),
             AuditEvent.event_type == events.RECORD_PDF_DOWNLOADED,
             AuditEvent.occurred_at >= since))
-    return bool(count and count >= limit)
+    return (count or 0) >= limit
 
 
 def _checkpoint_after_export() -> None:
