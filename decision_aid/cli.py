@@ -90,15 +90,36 @@ def seed_demo_command() -> None:
 
     org = ensure_organisation(str(current_app.config["ORG_NAME"]))
     teams = [_team(org, name) for name in DEMO_TEAMS]
-    created = []
+    created: list[tuple[str, str, str]] = []
+    keys: list[tuple[str, str]] = []
     for email, name, role, title, team_idx in DEMO_USERS:
         if service.find_by_email(email):
             continue
         password = "-".join(secrets.choice(_WORDS) for _ in range(4))
-        service.create_user(None, email=email, display_name=name, role=role.value, password=password,
-                            job_title=title, team_ids=[teams[i].id for i in team_idx])
+        user = service.create_user(None, email=email, display_name=name, role=role.value, password=password,
+                                   job_title=title, team_ids=[teams[i].id for i in team_idx])
         created.append((role.value, email, password))
+        keys.append((email, _enrol_demo_user(user)))
     _print_created(created)
+    _print_keys(keys)
+
+
+def _enrol_demo_user(user: User) -> str:
+    """Enrol a demo user in TOTP so a newcomer can add the key to an authenticator app."""
+    import pyotp
+
+    from decision_aid.auth import mfa
+
+    secret = pyotp.random_base32(32)
+    mfa.provision(user, secret)
+    return secret
+
+
+def _print_keys(keys: list[tuple[str, str]]) -> None:
+    if keys:
+        click.echo("Authenticator app keys (add one to an app as a time-based key; shown once):")
+    for email, secret in keys:
+        click.echo(f"  {email:<28} {secret}")
 
 
 def _print_created(created: list[tuple[str, str, str]]) -> None:
