@@ -51,18 +51,33 @@ def read_yaml(path: Path) -> Any:
         raise RuleSetError(f"{path.name}: invalid YAML: {exc}") from exc
 
 
-def _registry(directory: Path) -> Registry:
-    resources = []
-    for path in sorted((directory / "schema").glob("*.schema.json")):
-        schema = json.loads(path.read_text(encoding="utf-8"))
-        resources.append((schema["$id"], Resource.from_contents(schema)))
-    return Registry().with_resources(resources)
+class Schemas:
+    """The JSON Schemas of a rule set directory, with one compiled validator per schema."""
+
+    def __init__(self, directory: Path) -> None:
+        resources = []
+        for path in sorted((directory / "schema").glob("*.schema.json")):
+            schema = json.loads(path.read_text(encoding="utf-8"))
+            resources.append((schema["$id"], Resource.from_contents(schema)))
+        self.registry = Registry().with_resources(resources)
+        self._validators: dict[str, jsonschema.Draft202012Validator] = {}
+
+    def validator(self, name: str) -> jsonschema.Draft202012Validator:
+        """Compiled validator for `urn:rules:<name>`, built once."""
+        if name not in self._validators:
+            schema = self.registry.contents(f"urn:rules:{name}")
+            self._validators[name] = jsonschema.Draft202012Validator(
+                schema, registry=self.registry)
+        return self._validators[name]
 
 
-def validate_file(data: Any, schema_name: str, registry: Registry, label: str) -> None:
+def _registry(directory: Path) -> Schemas:
+    return Schemas(directory)
+
+
+def validate_file(data: Any, schema_name: str, registry: Schemas, label: str) -> None:
     """Validate against a named schema and report every error, not just the first."""
-    schema = registry.contents(f"urn:rules:{schema_name}")
-    validator = jsonschema.Draft202012Validator(schema, registry=registry)
+    validator = registry.validator(schema_name)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         raise RuleSetError([f"{label}: {'/'.join(map(str, e.absolute_path))}: {e.message}"
@@ -134,7 +149,7 @@ def _rule(raw: Mapping[str, Any], topic: str, facts: Mapping[str, FactSpec]) -> 
                 versions=tuple(_version(v, facts) for v in raw["versions"]))
 
 
-def _rules(directory: Path, registry: Registry, facts: Mapping[str, FactSpec],
+def _rules(directory: Path, registry: Schemas, facts: Mapping[str, FactSpec],
            parsed: dict[Path, Any]) -> dict[str, Rule]:
     rules: dict[str, Rule] = {}
     for path in _files(directory, "definitions"):
@@ -147,7 +162,7 @@ def _rules(directory: Path, registry: Registry, facts: Mapping[str, FactSpec],
     return rules
 
 
-def _load_part(directory: Path, name: str, registry: Registry,
+def _load_part(directory: Path, name: str, registry: Schemas,
                parsed: dict[Path, Any]) -> Any:
     path = directory / f"{name}.yaml"
     data = parsed[path] = read_yaml(path)

@@ -12,6 +12,7 @@ from .ruleset import RuleSet
 
 CHOICE_KEYS = ("regime", "confidentiality_route", "transparency", "purpose_compatibility",
                "human_rights")
+SHARE_DECISIONS = ("duty_to_share", "lawful_to_share")  # other conclusions then matter too
 LIST_KEYS = ("lawful_bases", "special_category_conditions", "criminal_offence_conditions",
              "part3_conditions", "duties")
 
@@ -30,7 +31,7 @@ def build_output(rs: RuleSet, facts: Mapping[str, Any], as_at: dt.date,
         if rule.topic == LATE_TOPIC:
             ctx.rule(rid)
     choices = {key: choose(ctx, rs.conclusions["choices"][key]) for key in CHOICE_KEYS}
-    if recommendation != SHARE_URGENTLY:
+    if recommendation in SHARE_DECISIONS:
         for _, extra in choices.values():
             missing = missing | extra
     out: dict[str, Any] = {"recommendation": recommendation,
