@@ -86,21 +86,29 @@ FOLLOWS: dict[str, frozenset[str]] = {
     "lawful_to_share": frozenset({"share_all", "share_part"}),
 }
 
+# The shape the wizard stores (decision_aid/wizard/views.py `_sharing_from`).
 SHARED_DETAILS: dict[str, Any] = {
-    "what": "Summary of the school nurse's concerns and the dates of two injuries",
-    "categories": ["Health", "Family circumstances"],
+    "categories": [
+        {"id": "concern", "label": "What the concern is and what has happened",
+         "special_category": False, "criminal_offence": False},
+        {"id": "health", "label": "Physical or mental health",
+         "special_category": True, "criminal_offence": False},
+    ],
+    "description": "Summary of the school nurse's concerns and the dates of two injuries",
     "recipient_org": "Northshire Children's Social Care",
     "recipient_role": "Duty social worker, front door team",
     "method": "secure_email",
-    "person_told": False,
+    "person_told": "no",
     "not_told_reason": "Telling the family now could increase the risk to the child",
-    "advice_from": ["Designated safeguarding lead (J. Okafor)"],
+    "advice_from": [{"name": "J. Okafor", "role": "Designated safeguarding lead"}],
     "reasons": "The child is at risk of significant harm and the social worker needs this now.",
 }
 NOT_SHARED_DETAILS: dict[str, Any] = {
-    "person_told": True,
+    "categories": [], "description": "", "recipient_org": "", "recipient_role": "",
+    "method": None, "shared_at": None,
+    "person_told": "yes",
     "not_told_reason": "",
-    "advice_from": ["Team manager"],
+    "advice_from": [{"name": "A. Patel", "role": "Team manager"}],
     "reasons": "Sharing is not necessary: the concern is already known to the recipient.",
 }
 
@@ -145,7 +153,7 @@ def next_reference(year: int) -> str:
 
 def _sharing(outcome: str, submitted_at: dt.datetime, overrides: dict[str, Any] | None) -> dict[str, Any]:
     if outcome in SHARED_OUTCOMES:
-        base = {**SHARED_DETAILS, "shared_at": submitted_at.isoformat()}
+        base = {**SHARED_DETAILS, "shared_at": submitted_at.date().isoformat()}
     else:
         base = dict(NOT_SHARED_DETAILS)
     return {**base, **(overrides or {})}

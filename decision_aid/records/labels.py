@@ -76,9 +76,19 @@ SHARING_METHODS: dict[str, str] = {
     "secure_email": "Secure email",
     "phone": "Telephone",
     "meeting": "In a meeting",
-    "portal": "Secure portal",
-    "letter": "Letter",
+    "secure_portal": "Secure portal or case system",
+    "letter": "Letter or report",
+    "other": "Another way",
 }
+
+
+def sharing_methods() -> dict[str, str]:
+    """The wizard's method wording when the wizard is installed (one vocabulary), else ours."""
+    try:
+        from decision_aid.wizard.outcomes import METHOD_LABELS
+    except ImportError:
+        return SHARING_METHODS
+    return {**SHARING_METHODS, **METHOD_LABELS}
 
 
 def humanise(value: Any) -> str:
@@ -90,13 +100,23 @@ def humanise(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "; ".join(humanise(item) for item in value) or "Not recorded"
     if isinstance(value, dict):
-        return ", ".join(str(item) for item in value.values() if item not in (None, "")) \
-            or "Not recorded"
+        return _describe(value)
     text = str(value)
     if text.replace("_", "").isalnum() and "_" in text:
         text = text.replace("_", " ")
         return text[:1].upper() + text[1:]
     return text
+
+
+def _describe(item: dict[str, Any]) -> str:
+    """A stored object as text: a category's label, or a person's name and role."""
+    if item.get("label"):
+        return str(item["label"])
+    name, role = item.get("name"), item.get("role")
+    if name:
+        return f"{name} ({role})" if role else str(name)
+    return ", ".join(str(v) for v in item.values()
+                     if v not in (None, "") and not isinstance(v, bool)) or "Not recorded"
 
 
 def label(table: dict[str, str], value: Any) -> str:

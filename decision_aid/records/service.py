@@ -178,6 +178,11 @@ def format_when(value: Any) -> str:
     if value in (None, ""):
         return "Not recorded"
     moment = value
+    if isinstance(value, str) and len(value) == 10:  # a date only (the wizard's "shared on")
+        try:
+            return f"{dt.date.fromisoformat(value):%d %B %Y}"
+        except ValueError:
+            return value
     if isinstance(value, str):
         try:
             moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -298,11 +303,11 @@ def sharing_rows(decision: Decision) -> list[Row]:
     if not decision.shared:
         return [Row("Information shared", "No: nothing was shared under this decision")]
     return [
-        Row("What was shared", labels.humanise(sharing.get("what"))),
+        Row("What was shared", labels.humanise(sharing.get("description") or sharing.get("what"))),
         Row("Categories of information", labels.humanise(sharing.get("categories"))),
         Row("Recipient organisation", labels.humanise(sharing.get("recipient_org"))),
         Row("Recipient role", labels.humanise(sharing.get("recipient_role"))),
-        Row("How it was shared", labels.label(labels.SHARING_METHODS, sharing.get("method"))),
+        Row("How it was shared", labels.label(labels.sharing_methods(), sharing.get("method"))),
         Row("When it was shared", format_when(sharing.get("shared_at"))),
     ]
 

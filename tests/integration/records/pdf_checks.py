@@ -67,12 +67,13 @@ def expected_fields(decision: Any, ruleset: Any, verification_code: str) -> list
     descriptions = {r["id"]: r["description"] for r in ruleset.conclusions["requirements"]}
     fields.extend(descriptions[item] for item in result["requirements"])
     if decision.shared:
-        fields += [sharing["what"], sharing["recipient_org"], sharing["recipient_role"],
-                   "Secure email", "When it was shared", "03 November 2026 at 10:15 UTC",
+        fields += [sharing["description"], sharing["recipient_org"], sharing["recipient_role"],
+                   "Secure email", "When it was shared", "03 November 2026",
                    sharing["not_told_reason"]]
+        fields.extend(category["label"] for category in sharing["categories"])
     else:
         fields.append("nothing was shared under this decision")
-    fields.extend(sharing["advice_from"])
+    fields.extend(f"{a['name']} ({a['role']})" for a in sharing["advice_from"])
     if decision.emergency:
         fields += ["Yes: shared first under the emergency route", "Not yet completed",
                    "Record to be completed by"]

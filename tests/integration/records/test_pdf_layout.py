@@ -48,14 +48,13 @@ def record_pdf(client: FlaskClient, make_decision: Any, author: User, tmp_path: 
     return path
 
 
-def test_page_one_renders_as_a4_png(record_pdf: Path, tmp_path: Path) -> None:
+def test_a4_pages_with_every_word_inside_the_printable_area(record_pdf: Path,
+                                                           tmp_path: Path) -> None:
+    """One render, two checks: page 1 as a 72 dpi PNG is A4; no word box leaves the page."""
     subprocess.run(["pdftoppm", "-f", "1", "-l", "1", "-r", "72", "-png", "-singlefile",
                     str(record_pdf), str(tmp_path / "page")], check=True, timeout=60)
     width, height = _png_size(tmp_path / "page.png")
     assert abs(width - 595) <= 1 and abs(height - 842) <= 1, (width, height)
-
-
-def test_every_word_lies_inside_the_printable_area(record_pdf: Path, tmp_path: Path) -> None:
     out = tmp_path / "words.html"
     subprocess.run(["pdftotext", "-bbox", str(record_pdf), str(out)], check=True, timeout=60)
     markup = out.read_text(encoding="utf-8")
