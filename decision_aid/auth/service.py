@@ -152,3 +152,23 @@ def safe_path(target: str | None, default: str) -> str:
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return default
+
+
+def sso_sign_in(claims: dict[str, object], next_url: str) -> Response | None:
+    """Finish an OpenID Connect sign-in: match a verified e-mail to an active account.
+
+    Returns None (and records a failure) when no active account matches. The provider's MFA
+    counts only when oidc.provider_did_mfa() says so; otherwise our own second factor follows.
+    """
+    from decision_aid.auth import oidc
+
+    email = oidc.verified_email(dict(claims))
+    user = find_user(email) if email else None
+    if user is None or not user.active:
+        _record_failure(email or "sso:unverified", user, "sso_no_matching_account")
+        return None
+    if oidc.provider_did_mfa(dict(claims)):
+        start_session(user)
+        session["mfa_verified"] = True
+        return redirect(next_url)
+    return complete_first_factor(user, next_url)

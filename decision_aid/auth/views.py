@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import uuid
 
-from flask import redirect, render_template, request, url_for
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.jose.errors import JoseError
+from flask import abort, redirect, render_template, request, session, url_for
+from requests.exceptions import RequestException
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from decision_aid.auth import bp, mfa, service
+from decision_aid.auth import bp, mfa, oidc, service
 from decision_aid.auth.access import public, signed_in
-from decision_aid.auth.forms import CodeForm, RecoveryCodeForm, SignInForm
+from decision_aid.auth.forms import ActionForm, CodeForm, RecoveryCodeForm, SignInForm
 from decision_aid.extensions import db, login_manager
+from decision_aid.logs import security_event
 from decision_aid.models import User
 
 GENERIC_FAILURE = "Enter a correct email address and password. After 10 failed attempts you must wait 15 minutes."
@@ -41,7 +45,7 @@ def sign_in() -> str | Response:
         if user is not None:
             return service.complete_first_factor(user, _safe_next())
         form.email.errors = [*form.email.errors, GENERIC_FAILURE]
-    return render_template("auth/sign_in.html", form=form)
+    return render_template("auth/sign_in.html", form=form, sso=ActionForm(prefix="sso") if oidc.configured() else None)
 
 
 def _safe_next() -> str:
@@ -124,3 +128,41 @@ def sign_out() -> Response:
 def signed_out() -> str:
     """Confirmation that the session has ended (also where an idle timeout lands)."""
     return render_template("auth/signed_out.html")
+
+
+SSO_FAILURE = "Your organisation's sign-in worked, but there is no active account here for that email address. Ask your administrator."
+SSO_ERROR = "Signing in with your organisation account did not work. Try again, or use your email address and password."
+
+
+@bp.route("/sign-in/sso", methods=["POST"])
+@public
+def sso_start() -> Response:
+    """Send the browser to the organisation's identity provider (POST: a GET never changes state)."""
+    if not oidc.configured():
+        abort(404)
+    if not ActionForm(prefix="sso").validate_on_submit():
+        return redirect(url_for("auth.sign_in"))
+    session[service.PENDING_NEXT] = _safe_next()
+    return oidc.client().authorize_redirect(url_for("auth.sso_callback", _external=True))
+
+
+@bp.route("/sign-in/sso/callback")
+@public
+def sso_callback() -> str | Response:
+    """The provider sends the browser back here with a code; Authlib checks state and ID token."""
+    if not oidc.configured():
+        abort(404)
+    next_url = service.safe_path(session.pop(service.PENDING_NEXT, None), url_for("main.home"))
+    try:
+        token = oidc.client().authorize_access_token(claims_options=oidc.claims_options())
+    except (OAuthError, JoseError, ValueError, KeyError, RequestException):
+        return _sso_failed("provider_error", SSO_ERROR)
+    response = service.sso_sign_in(token.get("userinfo") or {}, next_url)
+    return response if response is not None else _sso_failed("no_matching_account", SSO_FAILURE)
+
+
+def _sso_failed(reason: str, message: str) -> str:
+    security_event("sso", outcome="failure", reason=reason)
+    form = SignInForm()
+    form.email.errors = [message]
+    return render_template("auth/sign_in.html", form=form, sso=ActionForm(prefix="sso"))
