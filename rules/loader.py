@@ -186,8 +186,9 @@ def load(directory: Path) -> RuleSet:
     rules = _rules(directory, registry, facts, parsed)
     questions, question_evals = build_questions(raw_questions, facts)
     version = (directory / "VERSION").read_text(encoding="utf-8").strip()
-    ruleset = RuleSet(directory=directory, version=version, digest=compute_digest(directory, parsed),
-                      facts=facts, settings=settings, sources=sources, rules=rules,
+    digest = compute_digest(directory, parsed)
+    ruleset = RuleSet(directory=directory, version=version, digest=digest, facts=facts,
+                      settings=settings, sources=sources, rules=rules,
                       questions=questions, conclusions=conclusions,
                       question_conditions=question_evals)
     check_ruleset(ruleset)

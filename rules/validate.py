@@ -6,10 +6,13 @@ rule id, a citation to an unregistered source, a cycle, a version gap, a fact no
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from .conditions import references
 from .errors import RuleSetError
+from .model import RuleVersion
 from .ruleset import ONE_DAY, RuleSet
 
 
@@ -45,7 +48,7 @@ def _versions(rs: RuleSet) -> Iterator[str]:
     for rule in rs.rules.values():
         yield from _version_settings(rs, rule.id, rule.versions)
         ordered = sorted(rule.versions, key=lambda v: v.valid_from)
-        for before, after in zip(ordered, ordered[1:], strict=False):
+        for before, after in itertools.pairwise(ordered):
             if before.valid_to is None or before.valid_to + ONE_DAY != after.valid_from:
                 yield f"rule '{rule.id}' versions overlap or leave a gap at {after.valid_from}"
         for version in ordered:
@@ -53,7 +56,8 @@ def _versions(rs: RuleSet) -> Iterator[str]:
                 yield f"rule '{rule.id}' has a version ending before it starts"
 
 
-def _version_settings(rs: RuleSet, rid: str, versions: tuple) -> Iterator[str]:
+def _version_settings(rs: RuleSet, rid: str, versions: tuple[RuleVersion, ...]
+                      ) -> Iterator[str]:
     for version in versions:
         for name, literal, shift in ((version.from_setting, version.valid_from, 0),
                                      (version.to_setting, version.valid_to, 1)):
@@ -120,7 +124,7 @@ def _questions(rs: RuleSet) -> Iterator[str]:
         yield "the first practitioner question must be 'immediate_risk'"
 
 
-def _question_condition(rs: RuleSet, qid: str, cond: dict) -> Iterator[str]:
+def _question_condition(rs: RuleSet, qid: str, cond: Mapping[str, Any]) -> Iterator[str]:
     for rid in sorted(references(cond)[1]):
         rule = rs.rules.get(rid)
         if rule is None:
