@@ -49,7 +49,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (main, auth, admin):
         app.register_blueprint(module.bp)
-    for name in ("wizard", "records", "review", "dpo", "account"):
+    for name in ("wizard", "records", "review", "dpo", "account", "operations"):
         _register_optional(app, name)
 
 

@@ -20,3 +20,4 @@ from decision_aid.models.audit import AuditEvent  # noqa: E402,F401
 from decision_aid.models.mfa import MfaCredential, RecoveryCode  # noqa: E402,F401
 from decision_aid.models.decision import Decision, DecisionReferenceCounter, Draft  # noqa: E402,F401
 from decision_aid.models.review import Review, ReviewSelection, ReviewState  # noqa: E402,F401
+from decision_aid.models.operations import CaseKey, Complaint, RuleSetSignOff  # noqa: E402,F401

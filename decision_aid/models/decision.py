@@ -12,9 +12,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Uuid, event
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Uuid, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
+from decision_aid.crypto import SEALED_MARKER, SealedContent, sealed_field
 from decision_aid.models.base import Base, UTCDateTime, new_uuid
 
 OUTCOMES: tuple[str, ...] = ("share_all", "share_part", "do_not_share", "wait_for_advice")
@@ -22,30 +23,46 @@ EMERGENCY_OUTCOME = "share_now"
 SHARED_OUTCOMES: frozenset[str] = frozenset({"share_all", "share_part", EMERGENCY_OUTCOME})
 
 
-class Draft(Base):
-    """A decision in progress: answers as given to the engine, plus the decision page's inputs."""
+class Draft(SealedContent, Base):
+    """A decision in progress: answers as given to the engine, plus the decision page's inputs.
+
+    `answers` and `sharing` are encrypted under the case key (decision_aid.crypto): the JSON
+    columns of those names hold only a marker since migration 0006.
+    """
 
     __tablename__ = "draft"
+    __sealed_fields__ = ("answers", "sharing")
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     practitioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
     case_ref: Mapped[str] = mapped_column(String(64))
     as_at: Mapped[dt.date] = mapped_column(Date)
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    answers_stored: Mapped[dict[str, Any]] = mapped_column("answers", JSON, default=lambda: dict(SEALED_MARKER))
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
     reconsiders_decision_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("decision.id"), nullable=True)
     completes_decision_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("decision.id"), nullable=True)
-    sharing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sharing_stored: Mapped[dict[str, Any]] = mapped_column("sharing", JSON, default=lambda: dict(SEALED_MARKER))
+    content_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
+    answers = sealed_field("answers")
+    sharing = sealed_field("sharing")
 
-class Decision(Base):
-    """A submitted decision with everything needed to explain it later; never updated."""
+
+class Decision(SealedContent, Base):
+    """A submitted decision with everything needed to explain it later; never updated.
+
+    `answers`, `result` and `sharing` are encrypted under the case key (decision_aid.crypto) in
+    `content_ciphertext`; they read as {"disposed": True} once the case has been disposed of.
+    `facts` and the filter columns stay in clear: they hold enumerated values only, no free text.
+    """
 
     __tablename__ = "decision"
+    __sealed_fields__ = ("answers", "result", "sharing")
+    __sealed_insert_only__ = True
     __table_args__ = (
         Index("ix_decision_practitioner_submitted", "practitioner_id", "submitted_at"),
     )
@@ -64,9 +81,9 @@ class Decision(Base):
         ForeignKey("decision.id"), nullable=True, index=True)
     reconsiders_decision_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("decision.id"), nullable=True, index=True)
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    answers_stored: Mapped[dict[str, Any]] = mapped_column("answers", JSON, default=lambda: dict(SEALED_MARKER))
     facts: Mapped[dict[str, Any]] = mapped_column(JSON)
-    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result_stored: Mapped[dict[str, Any]] = mapped_column("result", JSON, default=lambda: dict(SEALED_MARKER))
     ruleset_version: Mapped[str] = mapped_column(String(40))
     ruleset_digest: Mapped[str] = mapped_column(String(100))
     recommendation: Mapped[str] = mapped_column(String(40), index=True)
@@ -75,9 +92,14 @@ class Decision(Base):
     departed_from_recommendation: Mapped[bool] = mapped_column(Boolean, index=True)
     shared: Mapped[bool] = mapped_column(Boolean, index=True)
     consent_position: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    sharing: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sharing_stored: Mapped[dict[str, Any]] = mapped_column("sharing", JSON, default=lambda: dict(SEALED_MARKER))
+    content_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     # The draft it came from: unique, so a repeated or concurrent submit can never store two.
     draft_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True, unique=True)
+
+    answers = sealed_field("answers")
+    result = sealed_field("result")
+    sharing = sealed_field("sharing")
 
     def __repr__(self) -> str:
         return f"<Decision {self.reference} {self.outcome}>"
