@@ -53,7 +53,7 @@ def write_transaction() -> Iterator[None]:
     Whatever the request read before is committed (reads only) so the block starts a fresh
     transaction; the block's changes commit together or not at all.
     """
-    session = db.session
+    session = db.session()  # the scoped_session proxies no in_transaction(): use the Session
     if session.in_transaction():
         session.commit()
     session.connection(execution_options={IMMEDIATE: True})

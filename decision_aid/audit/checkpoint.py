@@ -165,7 +165,7 @@ def write_checkpoint(directory: Path | None = None) -> Path:
     path = target / f"checkpoint-{size:012d}-{stamp}.txt"
     _write_atomically(path, sign(checkpoint, key))
     data = {"size": size, "root": checkpoint.root_hash, "file": path.name}
-    if db.session.in_transaction():
+    if db.session().in_transaction():
         record_event(events.CHECKPOINT_WRITTEN, actor=None, data=data)
     else:
         with write_transaction():
