@@ -59,7 +59,7 @@ class RecoveryCodeForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             DataRequired(message="Enter one of your recovery codes"),
-            Length(max=40, message="Enter a recovery code in the format shown, like ABCD-EFGH-JKLM-NPQR"),
+            Length(max=60, message="Enter a recovery code in the format shown, like ABCD-EFGH-JKLM-NPQR-STUV-WXYZ"),
         ],
     )
     submit = SubmitField("Continue", widget=GovSubmitInput())

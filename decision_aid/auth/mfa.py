@@ -8,8 +8,9 @@ Key choices (see docs/security/mfa.md):
   the AEAD's associated data, so a ciphertext moved to another user's row does not decrypt.
 * A code is accepted for the current 30-second step or one step either side (clock drift), and
   only when its step is later than the last accepted one: every code is single-use.
-* Recovery codes carry 80 random bits each, so a fast salted SHA-256 is enough: a slow password
-  hash defends low-entropy secrets against guessing, and 2^80 guesses are out of reach anyway.
+* Recovery codes carry 120 random bits each (24 symbols from a 32-symbol alphabet), so a fast
+  salted SHA-256 is enough: a slow password hash defends low-entropy secrets against guessing,
+  and ASVS 6.5.2 allows a standard hash from 112 bits up; 2^120 guesses are out of reach.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from decision_aid.models import MfaCredential, Organisation, RecoveryCode, Role,
 STEP_SECONDS = 30
 VALID_WINDOW = 1
 RECOVERY_CODE_COUNT = 10
+RECOVERY_CODE_SYMBOLS = 24  # x 5 bits = 120 bits of entropy
 ALWAYS_REQUIRED = (Role.SUPERVISOR, Role.DPO, Role.ADMIN)
 CODE_RE = re.compile(r"^[0-9]{6}$")
 RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols: 5 bits each, no 0/O or 1/I
@@ -234,12 +236,12 @@ def _hash_recovery(salt: str, code: str) -> str:
 
 
 def _new_recovery_codes(user: User, salt: str) -> list[str]:
-    """Replace all recovery codes with 10 new ones (80 random bits each); the caller commits."""
+    """Replace all recovery codes with 10 new ones (120 random bits each); the caller commits."""
     db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = []
     for _ in range(RECOVERY_CODE_COUNT):
-        raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(16))
-        codes.append("-".join(raw[i:i + 4] for i in range(0, 16, 4)))
+        raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_SYMBOLS))
+        codes.append("-".join(raw[i:i + 4] for i in range(0, RECOVERY_CODE_SYMBOLS, 4)))
         db.session.add(RecoveryCode(user_id=user.id, code_hash=_hash_recovery(salt, raw), created_at=clock.now()))
     return codes
 
@@ -247,7 +249,7 @@ def _new_recovery_codes(user: User, salt: str) -> list[str]:
 def use_recovery_code(user: User, code: str) -> bool:
     """Accept an unused recovery code once; it can never be used again."""
     cred = credential(user)
-    if cred is None or locked(user) or len(code) > 40:
+    if cred is None or locked(user) or len(code) > 60:
         _failure(user, "throttled" if cred else "not_enrolled")
         return False
     wanted = _hash_recovery(cred.recovery_salt, code)

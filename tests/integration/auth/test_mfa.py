@@ -43,7 +43,7 @@ def test_enrolment_shows_qr_and_key_then_signs_in_with_recovery_codes(
     secret = start_enrolment(client, user)
     assert not is_signed_in(client)
     response = submit(client, "/sign-in/set-up-two-factor", {"code": code_for(app, secret)})
-    codes = re.findall(r"<code>([A-Z2-9-]{19})</code>", text_of(response))
+    codes = re.findall(r"<code>([A-Z2-9-]{29})</code>", text_of(response))
     assert len(codes) == 10 and len(set(codes)) == 10
     assert is_signed_in(client)
     with app.app_context():
@@ -146,7 +146,7 @@ def test_recovery_code_signs_in_once(client: FlaskClient, app: Flask, enrolled_u
 
 def test_wrong_recovery_code_is_refused(client: FlaskClient, enrolled_user: User) -> None:
     sign_in(client, enrolled_user.email)
-    response = submit(client, "/sign-in/recovery-code", {"code": "AAAA-BBBB-CCCC-DDDD"})
+    response = submit(client, "/sign-in/recovery-code", {"code": "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF"})
     assert response.status_code == 200
     assert not is_signed_in(client)
 
