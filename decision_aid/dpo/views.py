@@ -15,7 +15,7 @@ from decision_aid.database import write_transaction
 from decision_aid.dpo import bp, export
 from decision_aid.dpo.chain_status import chain_status
 from decision_aid.dpo.forms import ExportForm
-from decision_aid.dpo.reauth import recent_auth_required
+from decision_aid.auth.stepup import recent_auth_required
 from decision_aid.models import Role
 from decision_aid.review.queue import Scope
 from decision_aid.review.views import list_context

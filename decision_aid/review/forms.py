@@ -7,6 +7,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea
 from wtforms import RadioField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from decision_aid.models.review import MAX_REASONS, VERDICT_LABELS, VERDICTS
@@ -17,7 +18,7 @@ class VerdictForm(FlaskForm):
 
     verdict = RadioField(
         "What is your verdict on this decision?", widget=GovRadioInput(),
-        choices=[(v, VERDICT_LABELS[v]) for v in VERDICTS],
+        choices=[SelectChoice(v, VERDICT_LABELS[v]) for v in VERDICTS],
         validators=[InputRequired(message="Select your verdict on this decision")])
     reasons = TextAreaField(
         "Reasons", widget=GovTextArea(),
