@@ -91,7 +91,7 @@ def _pages(pdf: bytes) -> int:
 
 def _p95(values: list[float]) -> float:
     """Nearest-rank 95th percentile of sorted values."""
-    return values[max(0, int(round(0.95 * len(values))) - 1)]
+    return values[max(0, round(0.95 * len(values)) - 1)]
 
 
 def main() -> int:

@@ -141,7 +141,7 @@ def _team_id(practitioner: User, team: Any) -> int | None:
 
 
 def next_reference(year: int) -> str:
-    """DA-YYYY-NNNNNN from the per-year counter (the wizard's scheme), inside the caller's transaction."""
+    """DA-YYYY-NNNNNN from the per-year counter (the wizard's scheme), in the caller's write."""
     counter = db.session.get(DecisionReferenceCounter, year)
     if counter is None:
         counter = DecisionReferenceCounter(year=year, last=0)
@@ -151,7 +151,8 @@ def next_reference(year: int) -> str:
     return f"DA-{year}-{counter.last:06d}"
 
 
-def _sharing(outcome: str, submitted_at: dt.datetime, overrides: dict[str, Any] | None) -> dict[str, Any]:
+def _sharing(outcome: str, submitted_at: dt.datetime,
+             overrides: dict[str, Any] | None) -> dict[str, Any]:
     if outcome in SHARED_OUTCOMES:
         base = {**SHARED_DETAILS, "shared_at": submitted_at.date().isoformat()}
     else:

@@ -38,8 +38,10 @@ CHOICES: dict[str, dict[str, str]] = {
     },
     "transparency": {
         "inform": "Tell the person",
-        "withhold_risk_of_harm": "Do not tell the person: telling them would increase the risk of harm",
-        "withhold_crime_exemption": "Do not tell the person: it would prejudice the prevention or detection of crime",
+        "withhold_risk_of_harm":
+            "Do not tell the person: telling them would increase the risk of harm",
+        "withhold_crime_exemption":
+            "Do not tell the person: it would prejudice the prevention or detection of crime",
         "inform_when_practicable": "Tell the person when it becomes practicable",
     },
     "purpose_compatibility": {
@@ -92,7 +94,7 @@ def sharing_methods() -> dict[str, str]:
 
 
 def humanise(value: Any) -> str:
-    """A readable form of an id or a stored value: 'share_minimum_necessary' -> 'Share minimum necessary'."""
+    """A readable form of an id or a stored value ('record_decision' -> 'Record decision')."""
     if value is None or value == "":
         return "Not recorded"
     if isinstance(value, bool):

@@ -20,7 +20,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import current_app
+from flask.sansio.app import App
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def check_harfbuzz_subsetting() -> bool:
     return available
 
 
-def init_records(app: Flask) -> None:
+def init_records(app: App) -> None:
     """Blueprint start-up hook: run the self-check once per app and remember the answer."""
     app.extensions["records.harfbuzz_subsetting"] = check_harfbuzz_subsetting()
 

@@ -144,7 +144,8 @@ def _rule_citations(rule_id: str) -> tuple[Citation, ...]:
     return tuple(Citation(c.label(rs.sources), c.url) for c in rule.versions[-1].citations)
 
 
-def conclusion(rule_id: str, steps: dict[str, dict[str, Any]], title: str | None = None) -> Conclusion:
+def conclusion(rule_id: str, steps: dict[str, dict[str, Any]],
+               title: str | None = None) -> Conclusion:
     """A conclusion as stored in the trace (falling back to the rule set's wording)."""
     step = steps.get(rule_id)
     if step is not None:
@@ -268,7 +269,8 @@ def conclusion_lists(decision: Decision) -> list[tuple[str, list[Conclusion]]]:
     """Every met basis, condition and duty, with citation and URL (empty lists shown as such)."""
     result = decision.result or {}
     steps = _steps(decision)
-    return [(labels.LIST_TITLES[key], [conclusion(str(item), steps) for item in result.get(key, [])])
+    return [(labels.LIST_TITLES[key],
+             [conclusion(str(item), steps) for item in result.get(key, [])])
             for key in LIST_KEYS]
 
 
@@ -321,12 +323,13 @@ def _told_text(value: Any) -> str:
 def telling_rows(decision: Decision) -> list[Row]:
     """Whether the person was told and, if not, why not (GR2; GIRFEC)."""
     sharing = _sharing(decision)
-    rows = [Row("Consent position", labels.humanise(decision.consent_position
-                                                    or (decision.facts or {}).get("consent_position"))),
+    consent = decision.consent_position or (decision.facts or {}).get("consent_position")
+    rows = [Row("Consent position", _value_label("consent_position", consent)),
             Row("Was the person told", _told_text(sharing.get("person_told")))]
     told = sharing.get("person_told")
     if told in (False, "no", "No") or sharing.get("not_told_reason"):
-        rows.append(Row("Why the person was not told", labels.humanise(sharing.get("not_told_reason"))))
+        rows.append(Row("Why the person was not told",
+                        labels.humanise(sharing.get("not_told_reason"))))
     return rows
 
 

@@ -1,4 +1,4 @@
-"""Record routes: thin views over access checks, audit events, service builders and the PDF renderer.
+"""Record routes: thin views over access checks, audit events, builders and the PDF renderer.
 
 Every GET here adds exactly one access event (views are events, T36): that event is the only
 state these routes add. A PDF download may also write a signed audit checkpoint (T19), which

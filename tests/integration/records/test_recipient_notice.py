@@ -11,7 +11,8 @@ from tests.helpers import login_as
 from tests.integration.records.pdf_checks import html_text, missing, pdf_pages
 
 
-def test_notice_html_and_one_page_pdf(client: FlaskClient, make_decision: Any, author: User) -> None:
+def test_notice_html_and_one_page_pdf(client: FlaskClient, make_decision: Any,
+                                      author: User) -> None:
     decision = make_decision(author, recommendation="lawful_to_share")
     basis = decision.result["lawful_bases"][0]
     step = next(s for s in decision.result["trace"] if s["rule"] == basis)
@@ -34,4 +35,4 @@ def test_notice_html_and_one_page_pdf(client: FlaskClient, make_decision: Any, a
         f'attachment; filename="{decision.reference}-recipient-notice.pdf"'
     pages = pdf_pages(response.data)
     assert len(pages) == 1, "the notice is a one-page cover note"
-    assert missing(expected + ["Page 1 of 1", "Downloaded by Test Practitioner"], pages[0]) == []
+    assert missing([*expected, "Page 1 of 1", "Downloaded by Test Practitioner"], pages[0]) == []

@@ -71,7 +71,7 @@ def test_print_view_and_pdf_hold_every_field(app: Flask, client: FlaskClient, ma
     assert page.status_code == 200
     markup = page.get_data(as_text=True)
     html5lib.HTMLParser(strict=True).parse(markup)  # raises on any parse error
-    assert missing(expected + ["OFFICIAL-SENSITIVE"], html_text(markup)) == []
+    assert missing([*expected, "OFFICIAL-SENSITIVE"], html_text(markup)) == []
 
     response = client.get(f"/decisions/{decision.id}/record.pdf")
     assert response.status_code == 200
@@ -131,7 +131,8 @@ def test_record_page_links_to_every_document(client: FlaskClient, make_decision:
                     "Viewed by Test Practitioner"], html_text(markup)) == []
 
 
-def test_emergency_completion_is_shown(client: FlaskClient, make_decision: Any, author: User) -> None:
+def test_emergency_completion_is_shown(client: FlaskClient, make_decision: Any,
+                                       author: User) -> None:
     emergency = make_decision(author, recommendation="share_urgently")
     completion = make_decision(author, recommendation="lawful_to_share", completes=emergency)
     login_as(client, author)
