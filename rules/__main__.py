@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -16,7 +17,7 @@ from .api import evaluate, load_ruleset
 from .errors import FactError, RuleSetError
 from .loader import DEFAULT_DIR
 from .ruleset import RuleSet
-from .scenarios import coverage, coverage_gaps, is_constant, run_all
+from .scenarios import Results, coverage, coverage_gaps, is_constant, run_all
 from .versioning import digest_problems
 
 INPUT_KEYS = ("as_at", "facts", "settings")
@@ -63,8 +64,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report_coverage(rs: RuleSet) -> int:
-    seen = coverage(rs)
+def _report_coverage(rs: RuleSet, results: Results) -> int:
+    seen = coverage(rs, results)
     gaps = coverage_gaps(rs, seen)
     countable = [k for k in seen if not is_constant(rs, k[0])]
     covered = len(countable) - len(gaps)
@@ -99,7 +100,7 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"{len(failures)} failing")
     status = 1 if failures or version_problems else 0
     if args.coverage:
-        status = max(status, _report_coverage(rs))
+        status = max(status, _report_coverage(rs, results))
     return status
 
 
@@ -124,7 +125,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     dg = sub.add_parser("digest", help="print version and rule-set digest")
     dg.set_defaults(func=cmd_digest)
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # e.g. piped into `head`: not an error worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -83,11 +83,14 @@ def is_constant(rs: RuleSet, rid: str) -> bool:
     return all(set(v.when) == {"const"} for v in rs.rules[rid].versions)
 
 
-def coverage(rs: RuleSet) -> dict[tuple[str, int], set[str]]:
+Results = list[tuple[Scenario, dict[str, Any] | None, list[str]]]
+
+
+def coverage(rs: RuleSet, results: Results | None = None) -> dict[tuple[str, int], set[str]]:
     """Outcomes seen per (rule id, version index) across all scenarios."""
     seen: dict[tuple[str, int], set[str]] = {
         (rid, i): set() for rid, rule in rs.rules.items() for i in range(len(rule.versions))}
-    for scenario, output, _ in run_all(rs):
+    for scenario, output, _ in (results if results is not None else run_all(rs)):
         if output is None:
             continue
         settings = rs.effective_settings(scenario.settings)
