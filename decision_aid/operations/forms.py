@@ -11,6 +11,25 @@ from decision_aid.models.operations import COMPLAINT_SUMMARY_MAX
 from decision_aid.operations.governance import NOTES_MAX
 
 
+class GovDateField(DateField):
+    """A day/month/year date that renders again after an empty or partial submission.
+
+    The GOV.UK date widget unpacks exactly three raw values; a form posted without the field
+    would otherwise fail to render its own error page.
+    """
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        parts = ([str(v).strip() for v in valuelist] + ["", "", ""])[:3]
+        self.raw_data = parts
+        if not any(parts):
+            self.data = None
+            return
+        try:
+            super().process_formdata([" ".join(parts)])
+        except ValueError as exc:
+            raise ValueError("Enter a real date, for example 27 3 2026") from exc
+
+
 class SignOffForm(FlaskForm):
     """The DPO approves the rule set in use."""
 
@@ -34,7 +53,7 @@ class CaseSearchForm(FlaskForm):
 class ComplaintForm(FlaskForm):
     """Log a complaint about a decision."""
 
-    received_on = DateField("Date the complaint was received", widget=GovDateInput(),
+    received_on = GovDateField("Date the complaint was received", widget=GovDateInput(),
                             validators=[InputRequired(message="Enter the date the complaint was received")],
                             format="%d %m %Y", description="For example, 27 3 2026")
     summary = TextAreaField(
