@@ -12,7 +12,7 @@ outcome is unknown), so that ``missing_facts`` names only facts that actually ma
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import RuleSetError
@@ -111,28 +111,30 @@ def _children(cond: Mapping[str, Any], key: str,
     return tuple(compile_condition(c, facts) for c in items)
 
 
-def _combine(results: Iterable[tuple[str, frozenset[str]]], decisive: str,
-             other: str) -> tuple[str, frozenset[str]]:
+def _combiner(parts: tuple[Evaluator, ...], decisive: str, other: str) -> Evaluator:
     """Kleene and/or: one decisive child settles it; else unknown if any child is unknown."""
-    unknown: set[str] = set()
-    seen_unknown = False
-    for outcome, missing in results:
-        if outcome == decisive:
-            return decisive, EMPTY
-        if outcome == UNKNOWN:
-            seen_unknown = True
-            unknown.update(missing)
-    return (UNKNOWN, frozenset(unknown)) if seen_unknown else (other, EMPTY)
+    settled = (decisive, EMPTY)
+    otherwise = (other, EMPTY)
+
+    def evaluate(ctx: Any) -> tuple[str, frozenset[str]]:
+        unknown: frozenset[str] | None = None
+        for part in parts:
+            outcome, missing = part(ctx)
+            if outcome == decisive:
+                return settled
+            if outcome == UNKNOWN:
+                unknown = missing if unknown is None else unknown | missing
+        return otherwise if unknown is None else (UNKNOWN, unknown)
+
+    return evaluate
 
 
 def _build_all(cond: Mapping[str, Any], facts: Mapping[str, FactSpec]) -> Evaluator:
-    parts = _children(cond, "all", facts)
-    return lambda ctx: _combine((p(ctx) for p in parts), NOT_MET, MET)
+    return _combiner(_children(cond, "all", facts), NOT_MET, MET)
 
 
 def _build_any(cond: Mapping[str, Any], facts: Mapping[str, FactSpec]) -> Evaluator:
-    parts = _children(cond, "any", facts)
-    return lambda ctx: _combine((p(ctx) for p in parts), MET, NOT_MET)
+    return _combiner(_children(cond, "any", facts), MET, NOT_MET)
 
 
 def _build_not(cond: Mapping[str, Any], facts: Mapping[str, FactSpec]) -> Evaluator:

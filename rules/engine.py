@@ -16,7 +16,7 @@ from typing import Any
 from .conditions import EMPTY
 from .errors import FactError
 from .model import MET, NOT_IN_FORCE, NOT_MET, UNKNOWN, Rule, RuleVersion
-from .ruleset import RuleSet, bounds
+from .ruleset import RuleSet
 
 LATE_TOPIC = "requirements"
 SHARE_URGENTLY = "share_urgently"
@@ -69,13 +69,16 @@ class Context:
 
     def _step(self, rule: Rule, version: RuleVersion | None, outcome: str,
               overridden: str | None) -> dict[str, Any]:
-        cites, urls, facts_read = _static(self.rs, rule, version)
-        because = rule.explain[outcome] if outcome != NOT_IN_FORCE else (
-            f"Not in force on {_iso(self.as_at)}: no version of this rule covers "
-            "the decision date.")
+        cites, urls, facts_read, start = _static(self.rs, rule, version)
+        if outcome == NOT_IN_FORCE:
+            because = (f"Not in force on {_iso(self.as_at)}: no version of this rule covers "
+                       "the decision date.")
+        else:
+            because = rule.explain[outcome]
         if overridden:
             because = f"{because} Overridden by exception '{overridden}'."
-        start = _iso(bounds(version, self.settings)[0]) if version else None
+        if version is not None and version.from_setting:
+            start = _iso(self.settings[version.from_setting])
         get = self.facts.get
         return {"rule": rule.id, "title": rule.title, "outcome": outcome, "because": because,
                 "citations": list(cites), "urls": list(urls),
@@ -88,14 +91,17 @@ def _iso(day: dt.date) -> str:
     return day.isoformat()
 
 
-def _static(rs: RuleSet, rule: Rule, version: RuleVersion | None
-            ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+_Static = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], str | None]
+
+
+def _static(rs: RuleSet, rule: Rule, version: RuleVersion | None) -> _Static:
     """Per-version trace parts that never change, cached on the rule set for speed."""
     key = (rule.id, id(version))
     hit = rs.step_cache.get(key)
     if hit is None:
         cites, urls = citations(rs, rule, version)
-        hit = (tuple(cites), tuple(urls), version.facts_read if version else ())
+        hit = (tuple(cites), tuple(urls), version.facts_read if version else (),
+               version.valid_from.isoformat() if version else None)
         rs.step_cache[key] = hit
     return hit
 

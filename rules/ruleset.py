@@ -60,7 +60,10 @@ class RuleSet:
                    settings: Mapping[str, dt.date]) -> RuleVersion | None:
         """The version in force on the decision date, or None (not in force)."""
         for version in rule.versions:
-            start, end = bounds(version, settings)
+            if version.from_setting or version.to_setting:
+                start, end = bounds(version, settings)
+            else:
+                start, end = version.valid_from, version.valid_to
             if start <= as_at and (end is None or as_at <= end):
                 return version
         return None
