@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.jose.errors import JoseError
+from authlib.common.errors import AuthlibBaseError
 from flask import abort, redirect, render_template, request, session, url_for
 from requests.exceptions import RequestException
 from flask_login import current_user
@@ -158,7 +157,7 @@ def sso_callback() -> str | Response:
     next_url = service.safe_path(session.pop(service.PENDING_NEXT, None), url_for("main.home"))
     try:
         token = oidc.client().authorize_access_token(claims_options=oidc.claims_options())
-    except (OAuthError, JoseError, ValueError, KeyError, RequestException):
+    except (AuthlibBaseError, ValueError, KeyError, RequestException):  # state, token, signature...
         return _sso_failed("provider_error", SSO_ERROR)
     response = service.sso_sign_in(token.get("userinfo") or {}, next_url)
     return response if response is not None else _sso_failed("no_matching_account", SSO_FAILURE)

@@ -84,3 +84,7 @@ def test_recovery_codes_carry_at_least_112_bits() -> None:
     import math
 
     assert mfa.RECOVERY_CODE_SYMBOLS * math.log2(len(set(mfa.RECOVERY_ALPHABET))) >= 112
+
+
+def test_trace_is_not_supported(client: FlaskClient) -> None:
+    assert client.open("/sign-in", method="TRACE").status_code == 405
