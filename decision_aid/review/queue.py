@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.orm import load_only
 
 from decision_aid import clock
 from decision_aid.extensions import db
@@ -103,6 +104,14 @@ def decode_key(token: str | None) -> Key | None:
         return None
 
 
+# What a list row shows: the large JSON columns (answers, facts, result, sharing) stay unloaded.
+LIST_COLUMNS = (
+    Decision.id, Decision.reference, Decision.case_ref, Decision.practitioner_id, Decision.team_id,
+    Decision.submitted_at, Decision.emergency, Decision.emergency_due_at, Decision.recommendation,
+    Decision.primary_lawful_basis, Decision.outcome, Decision.departed_from_recommendation, Decision.shared,
+)
+
+
 def _driven_by_state(filters: QueueFilters) -> bool:
     return filters.status in (AWAITING, REVIEWED) or filters.emergency is not None
 
@@ -171,7 +180,7 @@ def build_query(filters: QueueFilters, *, team_id: int | None, exclude: uuid.UUI
     if before is not None:
         clauses.append(tuple_(when, ident) < tuple_(before[0], before[1]))
     order = (when.desc(), ident.desc()) if before is not None else (when, ident)
-    return stmt.where(*clauses).order_by(*order).limit(limit)
+    return stmt.where(*clauses).order_by(*order).limit(limit).options(load_only(*LIST_COLUMNS))
 
 
 def _fetch(scope: Scope, filters: QueueFilters, after: Key | None, before: Key | None) -> list[Row]:

@@ -1,0 +1,410 @@
+"""Review-queue benchmark (issue 8): every filter at page 1 and at a deep page, on 1M decisions.
+
+    .venv/bin/python bench/bench_review_queries.py                # SQLite (cached in bench/.cache)
+    .venv/bin/python bench/bench_review_queries.py --pg URL       # also PostgreSQL (throwaway DB)
+    .venv/bin/python bench/bench_review_queries.py --rows 100000  # a smaller run
+
+The database is made by the real migrations, then filled with raw bulk inserts (decisions and
+their review_state rows). Each query is the app's own (decision_aid.review.queue.build_query),
+run through the app's session; the time is server-side: execute and fetch 51 rows. The deep page
+is reached by walking keyset pages until at least 20,000 rows in (or the last page when the
+filter matches fewer). The plan is read with EXPLAIN QUERY PLAN / EXPLAIN and must show an index
+search with no full scan and no sort. Results go to bench/results/review.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+CACHE = ROOT / "bench" / ".cache"
+RESULTS = ROOT / "bench" / "results" / "review.json"
+TEAMS, PER_TEAM = 20, 20
+DEEP_ROWS = 20_000
+TARGET_MS = 10.0
+START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+NOW = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
+RECS = ("share_urgently", "duty_to_share", "lawful_to_share", "do_not_share", "seek_advice")
+BASES = ("uk_gdpr.6.1.c", "uk_gdpr.6.1.d", "uk_gdpr.6.1.e", "uk_gdpr.6.1.ea.safeguarding",
+         "uk_gdpr.6.1.f", "dpa2018.s35.2.a", None)
+DECISION_COLS = ("id", "reference", "case_ref", "organisation_id", "practitioner_id", "team_id", "as_at",
+                 "submitted_at", "emergency", "emergency_due_at", "answers", "facts", "result",
+                 "ruleset_version", "ruleset_digest", "recommendation", "primary_lawful_basis", "outcome",
+                 "departed_from_recommendation", "shared", "consent_position", "sharing")
+STATE_COLS = ("decision_id", "team_id", "practitioner_id", "submitted_at", "review_status",
+              "latest_verdict", "emergency_open", "emergency_due_at")
+
+
+# ---------------------------------------------------------------- building the data set
+def make_app(url: str, tmp: Path) -> Any:
+    from decision_aid import create_app
+
+    return create_app({"DEPLOYMENT": "test", "TESTING": True, "SECRET_KEY": "bench-" + "x" * 40,
+                       "SQLALCHEMY_DATABASE_URI": url, "CHECKPOINT_DIR": str(tmp / "cp"),
+                       "SERVER_NAME": "localhost"})
+
+
+def migrate(url: str, tmp: Path) -> None:
+    from flask_migrate import upgrade
+
+    from decision_aid.extensions import db
+
+    app = make_app(url, tmp)
+    with app.app_context():
+        upgrade()
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+def people() -> list[tuple[uuid.UUID, int]]:
+    """(practitioner id, team id) for every practitioner; team ids are 1..TEAMS."""
+    rng = random.Random(7)
+    return [(uuid.UUID(int=rng.getrandbits(128), version=4), team) for team in range(1, TEAMS + 1)
+            for _ in range(PER_TEAM)]
+
+
+def decision_rows(rows: int, staff: list[tuple[uuid.UUID, int]]) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """Decisions oldest first over ~22 months, with realistic proportions, and their state rows."""
+    rng = random.Random(42)
+    span = (NOW - START).total_seconds()
+    for i in range(rows):
+        when = START + dt.timedelta(seconds=span * i / rows + rng.random())
+        pid, team = staff[rng.randrange(len(staff))]
+        rec = RECS[rng.choices(range(5), weights=(3, 10, 50, 20, 17))[0]]
+        departed = rng.random() < 0.1
+        outcome = {"share_urgently": "share_now", "do_not_share": "do_not_share",
+                   "seek_advice": "wait_for_advice"}.get(rec, "share_all")
+        if departed:
+            outcome = "do_not_share" if outcome != "do_not_share" else "share_part"
+        shared = outcome in ("share_all", "share_part", "share_now")
+        emergency = outcome == "share_now"
+        due = when + dt.timedelta(hours=24) if emergency else None
+        open_emergency = emergency and (when > NOW - dt.timedelta(days=3) or rng.random() < 0.002)
+        selected = departed or (shared and rng.random() < 0.3) or emergency or rng.random() < 0.1
+        status = None if not selected else ("awaiting" if when > NOW - dt.timedelta(days=20) or
+                                            rng.random() < 0.01 else "reviewed")
+        did = uuid.UUID(int=rng.getrandbits(128), version=4)
+        decision = (did, f"DA-{when.year}-{i:07d}", f"CASE-{rng.randrange(10**6):06d}", 1, pid, team,
+                    when.date(), when, emergency, due, "{}", "{}", "{}", "1.0.0", "sha256:bench",
+                    rec, BASES[rng.randrange(len(BASES))], outcome, departed, shared,
+                    rng.choice(("given", "refused", "would_prejudice_protection")), "{}")
+        state = (did, team, pid, when, status, "agree" if status == "reviewed" else None,
+                 open_emergency, due if open_emergency else None)
+        yield decision, state
+
+
+def seed_people(conn: Any, staff: list[tuple[uuid.UUID, int]]) -> None:
+    """Organisation, teams and users through the ORM tables (small)."""
+    conn.execute(text("INSERT INTO organisation (id, name, org_type, is_designated_agency, "
+                      "provides_services_for_relevant_person, apd_in_place, apd_version, case_ref_pattern, "
+                      "case_ref_example, protective_marking, advice_contacts, draft_retention_days, "
+                      "decision_retention_years, emergency_completion_hours, s16la_commencement, "
+                      "s16la_commencement_confirmed, mfa_required_for_practitioners) VALUES (1, 'Bench', "
+                      "'charity', false, false, false, '', 'x', 'CASE-1', 'OFFICIAL', '[]', 30, 7, 24, "
+                      "'2026-09-30', false, true)"))
+    for team in range(1, TEAMS + 1):
+        conn.execute(text("INSERT INTO team (id, organisation_id, name) VALUES (:i, 1, :n)"),
+                     {"i": team, "n": f"Team {team}"})
+    for n, (pid, team) in enumerate(staff):
+        conn.execute(text("INSERT INTO app_user (id, email, display_name, job_title, role, password_hash, "
+                          "active, created_at) VALUES (:id, :e, :d, '', 'practitioner', 'x', true, :t)"),
+                     {"id": pid.hex if conn.dialect.name == "sqlite" else pid, "e": f"p{n}@bench.example",
+                      "d": f"Practitioner {n}", "t": START})
+        conn.execute(text("INSERT INTO team_membership (user_id, team_id) VALUES (:u, :t)"),
+                     {"u": pid.hex if conn.dialect.name == "sqlite" else pid, "t": team})
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def fill_sqlite(path: Path, rows: int) -> None:
+    import sqlite3
+
+    staff = people()
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        seed_people(conn, staff)
+    engine.dispose()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("PRAGMA cache_size=-400000")
+    d_sql = f"INSERT INTO decision ({', '.join(DECISION_COLS)}) VALUES ({', '.join('?' * len(DECISION_COLS))})"
+    s_sql = f"INSERT INTO review_state ({', '.join(STATE_COLS)}) VALUES ({', '.join('?' * len(STATE_COLS))})"
+    batch_d: list[Any] = []
+    batch_s: list[Any] = []
+    for decision, state in decision_rows(rows, staff):
+        batch_d.append(tuple(_sqlite_value(v) for v in decision))
+        batch_s.append(tuple(_sqlite_value(v) for v in state))
+        if len(batch_d) >= 50_000:
+            db.executemany(d_sql, batch_d)
+            db.executemany(s_sql, batch_s)
+            db.commit()
+            batch_d, batch_s = [], []
+    db.executemany(d_sql, batch_d)
+    db.executemany(s_sql, batch_s)
+    db.commit()
+    db.execute("ANALYZE")
+    db.commit()
+    db.execute("PRAGMA journal_mode=DELETE")  # fold the WAL back in before the file is renamed
+    db.close()
+
+
+def fill_postgres(url: str, rows: int) -> None:
+    import psycopg
+
+    staff = people()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        seed_people(conn, staff)
+    engine.dispose()
+    raw = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(raw) as conn, conn.cursor() as cur:
+        with cur.copy(f"COPY decision ({', '.join(DECISION_COLS)}) FROM STDIN") as copy:
+            states = []
+            for decision, state in decision_rows(rows, staff):
+                copy.write_row(decision)
+                states.append(state)
+        with cur.copy(f"COPY review_state ({', '.join(STATE_COLS)}) FROM STDIN") as copy:
+            for state in states:
+                copy.write_row(state)
+        conn.commit()
+    with psycopg.connect(raw, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE decision")
+        conn.execute("VACUUM ANALYZE review_state")
+
+
+# ---------------------------------------------------------------- measuring
+def filter_cases() -> dict[str, Any]:
+    from decision_aid.review.queue import QueueFilters
+
+    staff = people()
+    return {
+        "all": QueueFilters(status="any"),
+        "status_awaiting": QueueFilters(status="awaiting"),
+        "status_reviewed": QueueFilters(status="reviewed"),
+        "recommendation": QueueFilters(status="any", recommendation="do_not_share"),
+        "decision": QueueFilters(status="any", outcome="share_part"),
+        "departed": QueueFilters(status="any", departed=True),
+        "emergency_open": QueueFilters(status="any", emergency="awaiting_completion"),
+        "emergency_overdue": QueueFilters(status="any", emergency="overdue"),
+        "lawful_basis": QueueFilters(status="any", basis="uk_gdpr.6.1.e"),
+        "date_range": QueueFilters(status="any", date_from=dt.date(2026, 3, 1), date_to=dt.date(2026, 8, 31)),
+        "practitioner": QueueFilters(status="any", practitioner=staff[3][0]),
+        "not_shared": QueueFilters(status="any", not_shared=True),
+        "awaiting_and_not_shared": QueueFilters(status="awaiting", not_shared=True),
+    }
+
+
+class Capture:
+    """Remembers the last SQL statement and parameters sent to the driver (for EXPLAIN)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.last: tuple[str, Any] = ("", ())
+        event.listen(engine, "before_cursor_execute", self.hook)
+
+    def hook(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        self.last = (statement, parameters)
+
+
+def explain(conn: Any, dialect: str, statement: str, parameters: Any) -> list[str]:
+    raw = conn.connection.driver_connection
+    cur = raw.cursor()
+    if dialect == "sqlite":
+        cur.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+        return [str(row[-1]) for row in cur.fetchall()]
+    cur.execute("EXPLAIN " + statement, parameters)
+    return [str(row[0]) for row in cur.fetchall()]
+
+
+def plan_ok(dialect: str, plan: list[str]) -> bool:
+    text_plan = "\n".join(plan)
+    if dialect == "sqlite":
+        scans = [p for p in plan if p.startswith("SCAN") and "USING" not in p]
+        return not scans and "TEMP B-TREE" not in text_plan and "INDEX" in text_plan
+    return "Seq Scan" not in text_plan and "Sort" not in text_plan.replace("Sort Key", "") and "Index" in text_plan
+
+
+def run_page(session: Any, stmt: Any) -> list[Any]:
+    return session.execute(stmt).all()
+
+
+def measure(app: Any, scope_team: int | None, exclude: uuid.UUID | None, repeats: int) -> dict[str, Any]:
+    from decision_aid.extensions import db
+    from decision_aid.review.queue import PAGE_SIZE, build_query
+
+    out: dict[str, Any] = {}
+    with app.app_context():
+        capture = Capture(db.engine)
+        dialect = db.engine.dialect.name
+        for name, filters in filter_cases().items():
+            def query(after: Any, f: Any = filters) -> Any:
+                return build_query(f, team_id=scope_team, exclude=exclude, after=after, now=NOW)
+
+            first = run_page(db.session, query(None))
+            first_sql = capture.last
+            plan = explain(db.session.connection(), dialect, *first_sql)
+            after, depth, rows = None, 0, first
+            while len(rows) > PAGE_SIZE and depth < DEEP_ROWS:
+                after = (rows[PAGE_SIZE - 1][0].submitted_at, rows[PAGE_SIZE - 1][0].id)
+                depth += PAGE_SIZE
+                rows = run_page(db.session, query(after))
+                db.session.expunge_all()
+            deep_sql = capture.last
+            deep_plan = explain(db.session.connection(), dialect, *deep_sql)
+            conn = db.session.connection()
+            result = {"page1": raw_timing(conn, *first_sql, repeats),
+                      "deep": raw_timing(conn, *deep_sql, repeats),
+                      "page1_app": timing(db.session, lambda: query(None), repeats),
+                      "deep_app": timing(db.session, lambda a=after: query(a), repeats),
+                      "deep_rows_in": depth, "matches_page1": len(first),
+                      "plan": plan, "deep_plan": deep_plan,
+                      "index_used": plan_ok(dialect, plan) and plan_ok(dialect, deep_plan)}
+            out[name] = result
+            print(f"  {name:24s} server p95 page1 {result['page1']['p95_ms']:6.2f} ms  deep({depth:>6} in) "
+                  f"{result['deep']['p95_ms']:6.2f} ms | app p95 {result['page1_app']['p95_ms']:6.2f} / "
+                  f"{result['deep_app']['p95_ms']:6.2f} ms  index {'yes' if result['index_used'] else 'NO'}")
+            for line in plan:
+                print(f"      {line}")
+    return out
+
+
+def raw_timing(conn: Any, statement: str, parameters: Any, repeats: int) -> dict[str, float]:
+    """Server-side: the SQL as the app sends it, executed and fetched on the driver's cursor."""
+    cur = conn.connection.driver_connection.cursor()
+    samples = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        cur.execute(statement, parameters)
+        cur.fetchall()
+        samples.append((time.perf_counter() - began) * 1000)
+    samples.sort()
+    return {"p50_ms": round(statistics.median(samples), 3),
+            "p95_ms": round(samples[max(0, int(len(samples) * 0.95) - 1)], 3)}
+
+
+def timing(session: Any, make: Any, repeats: int) -> dict[str, float]:
+    samples = []
+    for _ in range(repeats):
+        stmt = make()
+        began = time.perf_counter()
+        session.execute(stmt).all()
+        samples.append((time.perf_counter() - began) * 1000)
+        session.expunge_all()
+    samples.sort()
+    return {"p50_ms": round(statistics.median(samples), 3),
+            "p95_ms": round(samples[max(0, int(len(samples) * 0.95) - 1)], 3)}
+
+
+def bench(url: str, tmp: Path, repeats: int) -> dict[str, Any]:
+    app = make_app(url, tmp)
+    staff = people()
+    supervisor_excludes = staff[0][0]  # as if the supervisor were also a practitioner in team 1
+    print("  scope: supervisor of team 1")
+    team = measure(app, 1, supervisor_excludes, repeats)
+    print("  scope: DPO (all teams)")
+    everyone = measure(app, None, None, repeats)
+    return {"supervisor_team": team, "dpo_all": everyone}
+
+
+def sqlite_run(rows: int, repeats: int, tmp: Path) -> dict[str, Any]:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"review-{rows}.sqlite3"
+    if not path.exists():
+        building = path.with_suffix(".building")
+        building.unlink(missing_ok=True)
+        began = time.perf_counter()
+        migrate(f"sqlite:///{building}", tmp)
+        fill_sqlite(building, rows)
+        building.rename(path)
+        print(f"built {path} in {time.perf_counter() - began:.0f} s")
+    return bench(f"sqlite:///{path}", tmp, repeats)
+
+
+def postgres_run(admin_url: str, rows: int, repeats: int, tmp: Path) -> dict[str, Any]:
+    from decision_aid.config import normalise_db_url
+
+    admin_url = normalise_db_url(admin_url)
+    name = f"da_bench_review_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        began = time.perf_counter()
+        migrate(url, tmp)
+        fill_postgres(url, rows)
+        print(f"built PostgreSQL {name} in {time.perf_counter() - began:.0f} s")
+        return bench(url, tmp, repeats)
+    finally:
+        from decision_aid.extensions import db  # noqa: F401
+
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def summarise(results: dict[str, Any]) -> dict[str, Any]:
+    worst = 0.0
+    failures = []
+    for backend, scopes in results.items():
+        for scope, cases in scopes.items():
+            for name, case in cases.items():
+                worst = max(worst, case["page1"]["p95_ms"], case["deep"]["p95_ms"])
+                if not case["index_used"]:
+                    failures.append(f"{backend}/{scope}/{name}: no index search")
+                if max(case["page1"]["p95_ms"], case["deep"]["p95_ms"]) > TARGET_MS:
+                    failures.append(f"{backend}/{scope}/{name}: p95 above {TARGET_MS} ms")
+    return {"worst_p95_ms": worst, "target_ms": TARGET_MS, "failures": failures}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=60)
+    parser.add_argument("--pg", default=os.environ.get("DECISION_AID_TEST_DATABASE_URL"))
+    parser.add_argument("--no-sqlite", action="store_true")
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        if not args.no_sqlite:
+            print(f"SQLite, {args.rows:,} decisions")
+            results["sqlite"] = sqlite_run(args.rows, args.repeats, Path(tmp))
+        if args.pg:
+            print(f"PostgreSQL, {args.rows:,} decisions")
+            results["postgresql"] = postgres_run(args.pg, args.rows, args.repeats, Path(tmp))
+    summary = summarise(results)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"rows": args.rows, "summary": summary, "results": results},
+                                  indent=1, default=str) + "\n", encoding="utf-8")
+    print(json.dumps(summary, indent=1))
+    return 1 if summary["failures"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
