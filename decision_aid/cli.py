@@ -7,6 +7,7 @@ import sys
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from decision_aid.extensions import db
@@ -26,14 +27,11 @@ def register(app: Flask) -> None:
     """Attach our commands to the app's CLI."""
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    from decision_aid.audit.cli import register_cli as register_audit_cli
     from decision_aid.wizard.cli import register_cli as register_wizard_cli
 
     register_wizard_cli(app)
-    try:
-        from decision_aid.audit.cli import register_cli
-    except ImportError:  # the audit package is optional only while it is being built
-        return
-    register_cli(app)
+    register_audit_cli(app)
 
 
 def fail(message: str) -> None:
@@ -53,6 +51,7 @@ def ensure_organisation(name: str) -> Organisation:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--name", "display_name", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
@@ -82,6 +81,7 @@ def _team(org: Organisation, name: str) -> Team:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """A demo organisation with one user per role; prints sign-in details only when it creates them."""
     from flask import current_app

@@ -13,6 +13,7 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password-used-for-equal-timing")
 MIN_LENGTH = 12
 MAX_LENGTH = 128
 MIN_SCORE = 3
+ZXCVBN_LIMIT = 72  # zxcvbn refuses longer input; the first 72 characters decide the score
 CONTEXT_WORDS = ("safeguarding", "decision", "aid", "password", "sharing", "children")
 
 
@@ -40,7 +41,7 @@ def password_problem(password: str, user_inputs: list[str] | tuple[str, ...] = (
         return f"Password must be {MIN_LENGTH} characters or more"
     if len(password) > MAX_LENGTH:
         return f"Password must be {MAX_LENGTH} characters or fewer"
-    result = zxcvbn(password[:100], user_inputs=[*CONTEXT_WORDS, *user_inputs])
+    result = zxcvbn(password[:ZXCVBN_LIMIT], user_inputs=[*CONTEXT_WORDS, *user_inputs])
     if result["score"] < MIN_SCORE:
         return "Password is too easy to guess: use three or more random words"
     return None

@@ -28,3 +28,8 @@ def test_context_words_count_against_a_password() -> None:
 
 def test_random_words_are_accepted_without_composition_rules() -> None:
     assert password_problem("harbour violet compass thistle") is None
+
+
+def test_long_passwords_up_to_the_limit_are_checked_without_error() -> None:
+    assert password_problem("harbour violet compass thistle " * 4) is None  # 124 characters
+    assert password_problem("a" * 128) is not None
