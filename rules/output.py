@@ -17,28 +17,30 @@ LIST_KEYS = ("lawful_bases", "special_category_conditions", "criminal_offence_co
              "part3_conditions", "duties")
 
 
+def _evaluate_rules(ctx: Context, late: bool) -> None:
+    """Evaluate every rule (for a complete trace); requirement rules only once decided."""
+    for rid, rule in ctx.rs.rules.items():
+        if (rule.topic == LATE_TOPIC) is late:
+            ctx.rule(rid)
+
+
 def build_output(rs: RuleSet, facts: Mapping[str, Any], as_at: dt.date,
                  settings: Mapping[str, dt.date], with_would_change: bool) -> dict[str, Any]:
-    """Evaluate every rule (for a complete trace) and return the spec output dict."""
+    """Evaluate the rule set and return the spec output dict, keys in spec order."""
     trace: list[dict[str, Any]] = []
     ctx = Context(rs, facts, as_at, settings, trace)
-    for rid, rule in rs.rules.items():
-        if rule.topic != LATE_TOPIC:
-            ctx.rule(rid)
+    _evaluate_rules(ctx, late=False)
     recommendation, missing = decide(ctx)
     ctx.recommendation = recommendation
-    for rid, rule in rs.rules.items():
-        if rule.topic == LATE_TOPIC:
-            ctx.rule(rid)
+    _evaluate_rules(ctx, late=True)
     choices = {key: choose(ctx, rs.conclusions["choices"][key]) for key in CHOICE_KEYS}
     if recommendation in SHARE_DECISIONS:
         for _, extra in choices.values():
             missing = missing | extra
     out: dict[str, Any] = {"recommendation": recommendation,
                            "regime": choices["regime"][0]}
-    for key in LIST_KEYS[:4]:
+    for key in LIST_KEYS:
         out[key] = met_list(ctx, rs.conclusions["lists"][key])
-    out["duties"] = met_list(ctx, rs.conclusions["lists"]["duties"])
     for key in CHOICE_KEYS[1:]:
         out[key] = choices[key][0]
     out["requirements"] = [r["id"] for r in rs.conclusions["requirements"]
