@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 
 export FLASK_APP := decision_aid
 
-.PHONY: run test test-deep setup setup-test sysdeps sysdeps-test static db seed bench soak lint clean
+.PHONY: run test test-deep setup setup-test sysdeps sysdeps-test static db seed bench soak lint clean sbom
 
 run: setup db seed
 	DECISION_AID_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) run --host 127.0.0.1 --port 5000
@@ -89,3 +89,6 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) node_modules $(STATIC_DIR)/css $(STATIC_DIR)/js .pytest_cache
+
+sbom: setup
+	$(PY) bin/supply-chain sbom --out build/sbom.cdx.json

@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "CHECKPOINT_DIR": None,
     "AUDIT_SIGNING_KEY_FILE": None,
     "KEK_FILE": None,
+    "SECURITY_LOG_SYSLOG": None,
 }
 
 _TYPED_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, bool | int)}

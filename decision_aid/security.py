@@ -15,6 +15,9 @@ CSP_TEMPLATE = (
 
 def init_security(app: Flask) -> None:
     """A fresh nonce per request for the one inline script GOV.UK Frontend needs."""
+    from decision_aid.logs import init_logging
+
+    init_logging(app)
     app.before_request(_make_nonce)
     app.after_request(_set_headers)
 
