@@ -174,7 +174,8 @@ class Client:
         return self.http.get(url).status_code == 200
 
     def submit(self) -> bool:
-        if len(self.drafts) < 2:
+        if len(self.drafts) < 2:  # out of prepared drafts: count it, without spinning
+            time.sleep(0.05)
             return False
         draft = self.drafts.pop()
         reply = self.http.post(f"{self.base}/decisions/drafts/{draft}/decision", allow_redirects=False,
@@ -210,7 +211,7 @@ def run_phase(clients: list[Client], action: Callable[[Client], bool], seconds: 
 
 
 def one_run(base: str, emails: list[str], env: dict[str, str], seconds: float) -> dict[str, Any]:
-    draft_ids(env, per_user=int(seconds * 40) + 5)
+    draft_ids(env, per_user=int(seconds * 10) + 5)
     clients = [Client(base, email) for email in emails]
     result = {name: run_phase(clients, action, seconds) for name, action in
               (("hello", Client.hello), ("wizard", Client.wizard_page), ("submission", Client.submit))}

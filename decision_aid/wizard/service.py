@@ -263,18 +263,36 @@ def _audit_data(decision: Decision) -> dict[str, Any]:
     return data
 
 
+def _evaluate_outside_lock(draft_id: uuid.UUID, user: User) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The full evaluation (with 'would change', the costly part) before taking the write lock,
+    so concurrent submissions queue only for the insert and the audit append (target T23)."""
+    draft = find_draft(draft_id, user)
+    if draft is None:
+        return None
+    return facts_for(draft), evaluate(draft)
+
+
+def _result_under_lock(draft: Draft, evaluated: tuple[dict[str, Any], dict[str, Any]] | None
+                       ) -> dict[str, Any]:
+    """Reuse the early evaluation unless the facts changed meanwhile (then evaluate again)."""
+    if evaluated is not None and evaluated[0] == facts_for(draft):
+        return evaluated[1]
+    return evaluate(draft)
+
+
 def submit(draft_id: uuid.UUID, user: User, outcome: str, sharing: dict[str, Any]) -> Decision:
     """Store the immutable Decision, its audit event and the draft's deletion in one transaction.
 
     A repeated or concurrent submit of the same draft finds it gone (or loses on the unique
     draft_id) and gets the decision already stored: never two decisions.
     """
+    evaluated = _evaluate_outside_lock(draft_id, user)
     try:
         with write_transaction():
             draft = _locked_draft(draft_id, user)
             if draft is None:
                 raise DraftAlreadySubmitted
-            result = evaluate(draft)
+            result = _result_under_lock(draft, evaluated)
             decision = _decision_row(draft, user, result, outcome, sharing)
             db.session.add(decision)
             db.session.flush([decision])
