@@ -218,29 +218,44 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=0, help="run the kill -9 loop N times")
     parser.add_argument("--skip-verify", action="store_true")
     args = parser.parse_args()
-    results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(),
-                                           "load_avg_at_start": os.getloadavg()}}
+    results: dict[str, Any] = _previous() if args.skip_verify else {}
+    results["machine"] = {"cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg()}
     if not args.skip_verify:
-        results["verification_sqlite"] = bench_verification(args.rows, args.repeats)
-        print(json.dumps(results["verification_sqlite"]), flush=True)
+        _phase(results, "verification_sqlite", lambda: bench_verification(args.rows, args.repeats))
     with tempfile.TemporaryDirectory() as tmp:
-        sqlite_url = f"sqlite:///{tmp}/a.db"
-        results["append_sqlite"] = bench_appends(sqlite_url, args.writers, args.appends)
-        results["append_sqlite"]["target_p99_ms"] = 10
-        print(json.dumps(results["append_sqlite"]), flush=True)
+        _phase(results, "append_sqlite",
+               lambda: bench_appends(f"sqlite:///{tmp}/a.db", args.writers, args.appends), 10)
         if args.kills:
-            results["kills_sqlite"] = bench_kills(f"sqlite:///{tmp}/k.db", args.kills,
-                                                  random.randrange(2**32))
-            print(json.dumps(results["kills_sqlite"]), flush=True)
+            _phase(results, "kills_sqlite", lambda: bench_kills(
+                f"sqlite:///{tmp}/k.db", args.kills, random.randrange(2**32)))
     if args.pg:
-        results["append_postgresql"] = with_pg_database(
-            args.pg, lambda url: bench_appends(url, args.writers, args.appends))
-        results["append_postgresql"]["target_p99_ms"] = 30
-        print(json.dumps(results["append_postgresql"]), flush=True)
+        _phase(results, "append_postgresql", lambda: with_pg_database(
+            args.pg, lambda url: bench_appends(url, args.writers, args.appends)), 30)
     results["machine"]["load_avg_at_end"] = os.getloadavg()
+    _save(results)
+    return 0
+
+
+def _previous() -> dict[str, Any]:
+    """Keep the last verification figures when only the other phases are re-run."""
+    return json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+
+
+def _save(results: dict[str, Any]) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    return 0
+
+
+def _phase(results: dict[str, Any], name: str, run: Any, target_p99: float | None = None) -> None:
+    """Run one phase; an error is recorded as the phase's result (the others still run)."""
+    try:
+        results[name] = run()
+    except Exception as exc:  # a benchmark reports a failed phase, it does not hide it
+        results[name] = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0]}"}
+    if target_p99 is not None:
+        results[name]["target_p99_ms"] = target_p99
+    print(name, json.dumps(results[name]), flush=True)
+    _save(results)
 
 
 if __name__ == "__main__":
