@@ -34,12 +34,12 @@ import os
 import secrets
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app, g
-from sqlalchemy import event, select, update
+from sqlalchemy import Table, event, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -209,7 +209,7 @@ def live_key_id(case_ref: str, conn: Connection | None = None) -> uuid.UUID:
     from decision_aid.models.operations import CaseKey
 
     conn = conn or _connection()
-    table = CaseKey.__table__
+    table = cast(Table, CaseKey.__table__)
     live = table.c.destroyed_at.is_(None)
     found = conn.execute(select(table.c.id).where(table.c.case_ref == case_ref, live)).scalar()
     if found is not None:
@@ -240,7 +240,7 @@ def data_key(key_id: uuid.UUID, conn: Connection | None = None) -> bytes:
         return cached
     from decision_aid.models.operations import CaseKey
 
-    table = CaseKey.__table__
+    table = cast(Table, CaseKey.__table__)
     row = (conn or _connection()).execute(
         select(table.c.wrapped_key, table.c.destroyed_at).where(table.c.id == key_id)).first()
     if row is None or row.destroyed_at is not None or not row.wrapped_key:
@@ -320,7 +320,7 @@ def destroy_case_keys(case_ref: str, *, actor_id: str | None, rule: str) -> list
     from decision_aid.models.operations import CaseKey
 
     conn = _connection()
-    table = CaseKey.__table__
+    table = cast(Table, CaseKey.__table__)
     live = conn.execute(select(table.c.id).where(
         table.c.case_ref == case_ref, table.c.destroyed_at.is_(None))).scalars().all()
     if not live:
@@ -338,7 +338,7 @@ def rewrap_all(old: Kek, new: Kek) -> int:
     from decision_aid.models.operations import CaseKey
 
     conn = _connection()
-    table = CaseKey.__table__
+    table = cast(Table, CaseKey.__table__)
     rows = conn.execute(select(table.c.id, table.c.wrapped_key).where(
         table.c.destroyed_at.is_(None), table.c.wrapped_key.is_not(None))).all()
     for row in rows:
@@ -370,6 +370,11 @@ class SealedContent:
 
     __sealed_fields__: tuple[str, ...] = ()
     __sealed_insert_only__: bool = False
+
+    if TYPE_CHECKING:  # provided by the mapped classes
+        id: Any
+        case_ref: str
+        __tablename__: str
 
     def sealed_content(self) -> dict[str, Any]:
         """All sealed fields, decrypted (each TOMBSTONE after disposal)."""
@@ -430,6 +435,7 @@ def sealed_field(name: str) -> property:
 
 def seal_pending(session: Any) -> None:
     """before_flush: encrypt every instance whose sealed content was set since the last flush."""
+    obj: Any
     for obj in list(session.new) + list(session.dirty):
         if not isinstance(obj, SealedContent) or not obj.__dict__.get(_PENDING):
             continue

@@ -49,10 +49,18 @@ def rules_sign_off() -> str | Response:
         sign_offs=governance.sign_offs())
 
 
-def _case_ref_or_404(case_ref: str) -> str:
+def _case_ref_or_404() -> str | None:
+    """The case reference from the query string (?case_ref=...); None if absent, 404 if malformed."""
+    case_ref = request.args.get("case_ref", "")
+    if not case_ref:
+        return None
     if not CASE_REF_URL.match(case_ref):
         abort(404)
     return subject_access.normalise_case_ref(case_ref)
+
+
+def _to_search() -> Response:
+    return redirect(url_for("operations.subject_access_search"))
 
 
 @bp.route("/subject-access")
@@ -69,11 +77,13 @@ def subject_access_search() -> str:
                            case_ref=case_ref, url_safe=bool(CASE_REF_URL.match(case_ref)))
 
 
-@bp.route("/subject-access/<string:case_ref>/export.json")
+@bp.route("/subject-access/export.json")
 @roles(DPO)
-def subject_access_json(case_ref: str) -> Response:
+def subject_access_json() -> Response:
     """Everything about the case as JSON, third parties flagged for redaction review."""
-    case_ref = _case_ref_or_404(case_ref)
+    case_ref = _case_ref_or_404()
+    if case_ref is None:
+        return _to_search()
     export = subject_access.build_export(case_ref)
     subject_access.record_export(current_user, case_ref, "json", len(export["decisions"]))
     body = json.dumps(export, indent=2, ensure_ascii=False, default=str)
@@ -83,13 +93,15 @@ def subject_access_json(case_ref: str) -> Response:
     return response
 
 
-@bp.route("/subject-access/<string:case_ref>/export.pdf")
+@bp.route("/subject-access/export.pdf")
 @roles(DPO)
-def subject_access_pdf(case_ref: str) -> Response:
+def subject_access_pdf() -> Response:
     """The same export as a PDF for disclosure, with items to review highlighted."""
     from decision_aid.records.pdf import PdfMetadata, render_pdf
 
-    case_ref = _case_ref_or_404(case_ref)
+    case_ref = _case_ref_or_404()
+    if case_ref is None:
+        return _to_search()
     export = subject_access.build_export(case_ref)
     subject_access.record_export(current_user, case_ref, "pdf", len(export["decisions"]))
     html = render_template("operations/subject_access_print.html", export=export)

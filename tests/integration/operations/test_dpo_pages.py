@@ -28,7 +28,7 @@ def test_only_the_dpo_sees_operations(client: FlaskClient, make_user: Any) -> No
     for role in ("practitioner", "supervisor", "admin"):
         login_as(client, make_user(role))
         assert client.get("/dpo/operations/rules").status_code == 404
-        assert client.get("/dpo/operations/subject-access/CASE-1/export.json").status_code == 404
+        assert client.get("/dpo/operations/subject-access/export.json?case_ref=CASE-1").status_code == 404
 
 
 def test_rules_page_lists_unverified_rules_and_sign_off_approves(
@@ -88,7 +88,7 @@ def test_subject_access_finds_every_decision_and_flags_third_parties(
     page = text_of(dpo_client.get("/dpo/operations/subject-access?case_ref=case-90002"))
     assert first.reference in page and second.reference in page and "2 decisions" in page
 
-    response = dpo_client.get("/dpo/operations/subject-access/CASE-90002/export.json")
+    response = dpo_client.get("/dpo/operations/subject-access/export.json?case_ref=CASE-90002")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     export = json.loads(response.data)
     assert [d["reference"] for d in export["decisions"]] == [first.reference, second.reference]
@@ -104,7 +104,7 @@ def test_subject_access_finds_every_decision_and_flags_third_parties(
 
 def test_subject_access_pdf(dpo_client: FlaskClient, make_decision: Any, practitioner: Any) -> None:
     make_decision(practitioner, case_ref="CASE-90004")
-    response = dpo_client.get("/dpo/operations/subject-access/CASE-90004/export.pdf")
+    response = dpo_client.get("/dpo/operations/subject-access/export.pdf?case_ref=CASE-90004")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
 
 

@@ -79,7 +79,7 @@ def restore_url(database_url: str, tmp_path: Path) -> Any:
 
         _pg_tool("pg_dump")
         _pg_tool("pg_restore")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         pytest.skip(f"PostgreSQL client tools not available: {exc}")
     with postgres_database() as (_, url):
         yield url

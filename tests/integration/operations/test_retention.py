@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from flask import Flask
-from flask.testing import FlaskCliRunner, FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 
 from decision_aid import clock
@@ -74,7 +74,7 @@ def test_retention_run_disposes_of_expired_cases_only(
         assert not sqlite_files_contain(database_url, old_wrapped, raw=True)
 
     login_as(client, dpo)
-    export = json.loads(client.get(f"/dpo/operations/subject-access/{OLD}/export.json").data)
+    export = json.loads(client.get(f"/dpo/operations/subject-access/export.json?case_ref={OLD}").data)
     assert export["decisions"][0]["disposed"] is True
     assert not any(s in json.dumps(export) for s in old_sentinels)
 
