@@ -70,7 +70,7 @@ def browser(playwright_instance: Any) -> Iterator[Any]:
     try:
         instance = playwright_instance.chromium.launch(
             executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
-    except Exception as exc:  # noqa: BLE001 - any launch failure means "no browser"
+    except Exception as exc:
         line = f"{CHROMIUM} failed to launch: {str(exc).splitlines()[0]}"
         if IN_CI:
             pytest.fail(f"browser tests cannot run in CI: {line}", pytrace=False)

@@ -152,7 +152,7 @@ def focus_in_error_summary(page: Any) -> bool:
             "() => !!(document.activeElement && document.activeElement.closest('.govuk-error-summary'))",
             timeout=3000)
         return True
-    except Exception:  # noqa: BLE001 - timeout means focus did not arrive
+    except Exception:
         return False
 
 
@@ -169,3 +169,35 @@ def horizontal_overflow(page: Any) -> int:
     return int(page.evaluate(
         "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
         " - document.documentElement.clientWidth"))
+
+
+def _form_value(value: Any) -> str:
+    return {True: "yes", False: "no"}.get(value, value) if isinstance(value, bool) else str(value)
+
+
+def answer_questions(page: Any, preset: dict[str, Any]) -> None:
+    """On question pages: pick the preset's answer for each radio group (the first option when
+    the preset has none) and continue, until the wizard leaves the questions."""
+    for _ in range(40):
+        if "/questions/" not in page.url:
+            return
+        names = page.evaluate(
+            "() => [...new Set([...document.querySelectorAll('#main-content form input[type=radio]')]"
+            ".map(r => r.name))]")
+        for name in names:
+            wanted = _form_value(preset[name]) if name in preset else None
+            radio = page.locator(f"input[type=radio][name='{name}'][value='{wanted}']")
+            if wanted is None or radio.count() == 0:
+                radio = page.locator(f"input[type=radio][name='{name}']").first
+            radio.check()
+        with page.expect_navigation():
+            page.click("#main-content form[method=post] [type=submit]")
+    raise AssertionError("the wizard did not leave the questions")
+
+
+def start_decision(page: Any, server: LiveServer, case_ref: str) -> None:
+    """New decision: case reference (the date defaults to today), then on to the questions."""
+    page.goto(server("/decisions/new"))
+    page.fill("input[name=case_ref]", case_ref)
+    with page.expect_navigation():
+        page.click("#main-content form[method=post] [type=submit]")

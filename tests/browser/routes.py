@@ -22,21 +22,19 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.browser.world import World
+from tests.browser.world import UNREACHABLE_QUESTIONS, World
 
 ANONYMOUS = "anonymous"
+DEFAULT_CASE_REF = "CASE-20431"  # tests.fixtures_decisions' case reference for seeded decisions
 ROLE_USER = {"practitioner": "practitioner", "supervisor": "supervisor", "dpo": "dpo", "admin": "admin"}
 
 # Endpoints that only ever redirect (to a page the walk scans under its own route).
 REDIRECT_ONLY: dict[str, str] = {
     "wizard.resume": "sends the user to where the draft was left",
 }
-# Practitioner questions the wizard never shows with a configured organisation, with the reason.
-# Each is checked to be still unreachable (every seeded draft redirects away), so one that
-# becomes reachable fails until it is removed here and scanned.
-UNREACHABLE_QUESTIONS: dict[str, str] = {
-    "s16la_contractor": "its only fact (org_provides_services_for_relevant_person) is an "
-                        "organisation setting, always supplied by Organisation.engine_facts()",
+# Endpoints switched off in the test configuration: checked to answer 404, nothing to scan.
+NOT_CONFIGURED: dict[str, str] = {
+    "auth.sso_callback": "single sign-on is not configured in tests (OIDC_* settings unset)",
 }
 # Public endpoints whose anonymous GET redirects by design.
 ANONYMOUS_REDIRECTS: dict[str, str] = {
@@ -144,6 +142,8 @@ def candidates(world: World, case: RouteCase, name: str) -> list[Any]:
     if name == "decision_id":
         own = world.own_decisions.get(role, [])
         return own + [d for d in world.decisions if d not in own]
+    if name == "case_ref":
+        return [DEFAULT_CASE_REF]
     if name == "user_id":
         return [world.users["practitioner"].id, world.users["supervisor"].id]
     raise KeyError(name)
@@ -184,6 +184,10 @@ def resolve(app: Flask, world: World, case: RouteCase, client: FlaskClient) -> R
     if case.endpoint in REDIRECT_ONLY and seen_redirect:
         result.note = f"redirect only: {REDIRECT_ONLY[case.endpoint]}"
         result.status = 302
+        return result
+    if case.endpoint in NOT_CONFIGURED and all(t.endswith("-> 404") for t in result.tried):
+        result.note = f"not configured: {NOT_CONFIGURED[case.endpoint]}"
+        result.status = 404
         return result
     question = dict(case.fixed).get("question_id")
     if question in UNREACHABLE_QUESTIONS and seen_redirect and len(result.tried) == len(urls):

@@ -22,6 +22,13 @@ from tests.fixtures_decisions import BASE_FACTS, insert_decision
 
 TEAM = "North"
 ORG_TYPE = "la_childrens_services"
+# Practitioner questions the wizard never shows with a configured organisation, with the reason.
+# The route walk checks each is still unreachable (every seeded draft redirects away), so one
+# that becomes reachable fails until it is removed here and scanned.
+UNREACHABLE_QUESTIONS: dict[str, str] = {
+    "s16la_contractor": "its only fact (org_provides_services_for_relevant_person) is an "
+                        "organisation setting, always supplied by Organisation.engine_facts()",
+}
 
 
 @dataclass
@@ -209,8 +216,8 @@ def reaching_answers() -> dict[str, dict[str, Any]]:
     it has none), recording the answers given before each question appears. With the seeded
     organisation's own facts; the emergency route (immediate risk) shows no further questions.
     """
-    from rules.scenarios import load_scenarios
     from decision_aid.wizard import service
+    from rules.scenarios import load_scenarios
     from tests.fixtures_decisions import RECOMMENDATION_FACTS
 
     rs = service.ruleset()
@@ -251,7 +258,8 @@ def reaching_answers_any_org() -> dict[str, tuple[str | None, dict[str, Any]]]:
     assert org is not None
     found: dict[str, tuple[str | None, dict[str, Any]]] = {
         qid: (None, a) for qid, a in reaching_answers().items()}
-    wanted = {q.id for q in service.ruleset().questions if q.origin == "practitioner"}
+    wanted = {q.id for q in service.ruleset().questions
+              if q.origin == "practitioner" and q.id not in UNREACHABLE_QUESTIONS}
     original = org.org_type
     org_field = next(q for q in service.ruleset().questions if q.id == "org_type").fields[0]
     for option in org_field.options:
