@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 
 import rules
 
-settings.register_profile("fast", max_examples=150, deadline=None,
+settings.register_profile("fast", max_examples=100, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("deep", max_examples=10_000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
