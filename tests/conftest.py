@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, settings
 from decision_aid.clock import FakeClock
 from tests.fixtures_db import migrate_to_head, postgres_admin_url, postgres_database
 
-settings.register_profile("fast", max_examples=25, deadline=None,
+settings.register_profile("fast", max_examples=50, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 settings.register_profile("deep", max_examples=10_000, deadline=None,
                           suppress_health_check=list(HealthCheck))

@@ -1,24 +1,12 @@
-"""Fixtures and Hypothesis profiles for the rules tests.
-
-Profiles: "fast" (default, used by `make test`) and "deep" (>= 10,000 examples, used by
-`make test-deep` which sets HYPOTHESIS_PROFILE=deep).
-"""
+"""Fixtures for the rules tests (Hypothesis profiles are registered once, in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
 
 import rules
-
-settings.register_profile("fast", max_examples=100, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("deep", max_examples=10_000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
 
 @pytest.fixture(scope="session")
