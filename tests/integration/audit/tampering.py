@@ -34,7 +34,8 @@ def restore_triggers(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         install_append_only_triggers(conn, "audit_event")
     else:
-        conn.exec_driver_sql("ALTER TABLE audit_event ENABLE ALWAYS TRIGGER USER")
+        for trigger in ("audit_event_no_change", "audit_event_no_truncate"):
+            conn.exec_driver_sql(f"ALTER TABLE audit_event ENABLE ALWAYS TRIGGER {trigger}")
 
 
 def _value(conn: Connection, column: str, seq: int) -> Any:

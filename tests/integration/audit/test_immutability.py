@@ -76,8 +76,8 @@ def test_an_app_role_without_update_rights_is_refused(app_ctx, append_many) -> N
         conn.exec_driver_sql(f"GRANT SELECT, INSERT ON audit_event TO {role}")
         conn.commit()
         try:
-            conn.exec_driver_sql(f"SET ROLE {role}")
             for sql in (STATEMENTS["update"], STATEMENTS["delete"], "TRUNCATE audit_event"):
+                conn.exec_driver_sql(f"SET ROLE {role}")  # rolled back with each failure
                 with pytest.raises(DBAPIError, match="permission denied"):
                     conn.exec_driver_sql(sql)
                 conn.rollback()
