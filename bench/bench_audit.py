@@ -177,6 +177,14 @@ def with_pg_database(admin_url: str, action: Any) -> dict[str, Any]:
         admin.dispose()
 
 
+def _wait_for_lines(path: Path, marker: str, times: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while (path.read_text().count(marker) if path.exists() else 0) < times:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"writer never wrote {marker!r} {times} times")
+        time.sleep(0.002)
+
+
 def bench_kills(url: str, runs: int, seed: int) -> dict[str, Any]:
     """kill -9 a writer at a random moment `runs` times; no acknowledged event may be lost."""
     from tests.integration.audit.writers import acknowledging_writer
@@ -190,9 +198,9 @@ def bench_kills(url: str, runs: int, seed: int) -> dict[str, Any]:
     for run in range(runs):
         process = ctx.Process(target=acknowledging_writer, args=(url, run, str(ack)))
         process.start()
-        while not (ack.exists() and f"ready {run}\n" in ack.read_text()):
-            time.sleep(0.005)
-        time.sleep(rng.uniform(0.0, 0.12))
+        _wait_for_lines(ack, f"ready {run}\n", 1)
+        _wait_for_lines(ack, f"ack {run} ", rng.randint(0, 6))  # then kill at a random moment
+        time.sleep(rng.uniform(0.0, 0.01))
         os.kill(process.pid, signal.SIGKILL)
         process.join()
     acked = [tuple(map(int, line.split()[1:])) for line in ack.read_text().splitlines()
