@@ -78,10 +78,10 @@ seed: db
 	DECISION_AID_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) seed-demo
 
 bench: setup
-	$(PY) bench/run_all.py
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 soak: setup
-	$(PY) bench/soak.py
+	$(PY) bench/soak.py $(SOAK_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check decision_aid rules tests bench
