@@ -19,7 +19,7 @@ from tests.browser.server import LiveServer, start_live_server
 
 ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artefacts"
 IN_CI = os.environ.get("CI") == "true"
-_missing_reason: str | None = None
+_SKIPPED = pytest.StashKey[int]()
 
 
 def _browser_problem() -> str | None:
@@ -35,8 +35,8 @@ def _browser_problem() -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """One clear line when the browser is missing: skip outside CI, fail in CI."""
-    global _missing_reason
+    """Without a browser: outside CI the browser tests are left out (one line in the summary);
+    in CI the run stops with one line."""
     browser_items = [i for i in items if i.get_closest_marker("browser")]
     if not browser_items:
         return
@@ -45,15 +45,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     if IN_CI:
         raise pytest.UsageError(f"browser tests cannot run in CI: {problem}")
-    _missing_reason = f"browser tests skipped: {problem}"
-    marker = pytest.mark.skip(reason=_missing_reason)
-    for item in browser_items:
-        item.add_marker(marker)
+    items[:] = [i for i in items if not i.get_closest_marker("browser")]
+    config.hook.pytest_deselected(items=browser_items)
+    config.stash[_SKIPPED] = len(browser_items)
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _missing_reason:
-        terminalreporter.write_line(_missing_reason)
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The one line (also printed by the xdist controller, which collects nothing itself)."""
+    problem = _browser_problem()
+    if problem and not IN_CI and _browser_tests_selected(config):
+        terminalreporter.write_line(f"browser tests skipped: {problem}", yellow=True, bold=True)
+
+
+def _browser_tests_selected(config: pytest.Config) -> bool:
+    args = [str(a) for a in config.args] or ["tests"]
+    return any("tests/browser" in a or a.rstrip("/") in {"tests", "."} for a in args)
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +86,8 @@ def browser(playwright_instance: Any) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[LiveServer]:
+def live_server(tmp_path_factory: pytest.TempPathFactory,
+                sqlite_template: Path) -> Iterator[LiveServer]:
     """One live server per test process on 127.0.0.1, with the seeded world (its SQLite file is
     a copy of the process's migrated template from tests/conftest.py)."""
     server = start_live_server(tmp_path_factory.mktemp("live"), template=sqlite_template)

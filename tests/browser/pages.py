@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from tests.browser.server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("DECISION_AID_TEST_CHROMIUM", "/usr/bin/chromium")  # Debian chromium
 LAUNCH_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu",
                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 AXE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -29,7 +30,7 @@ def sign_in(page: Any, server: LiveServer, user_name: str, *, next_path: str | N
     page.fill("input[name=email]", user.email)
     page.fill("input[name=password]", PASSWORD)
     with page.expect_navigation():
-        page.click("#main-content form[method=post] button[type=submit], #main-content form[method=post] [type=submit]")
+        page.click("#main-content form[method=post] [type=submit]")
     if "/sign-in/two-factor" in page.url:
         page.fill("input[name=code]", code_for(server.app))
         with page.expect_navigation():

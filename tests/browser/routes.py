@@ -46,6 +46,8 @@ PENDING_SIGN_IN: dict[str, str] = {
     "auth.recovery_code": "practitioner2",
     "auth.set_up_two_factor": "enrolee",
 }
+# Query strings tried when the bare URL does not answer 200 (pages about one case, etc.).
+QUERY_VARIANTS: list[dict[str, str]] = [{"case_ref": DEFAULT_CASE_REF}]
 # Where pages needing a recent password (and code) send the user first.
 STEP_UP_PATH = "/account/reauthenticate"
 # URL variables whose values are a fixed set known at collection time: one case per value.
@@ -149,7 +151,8 @@ def candidates(world: World, case: RouteCase, name: str) -> list[Any]:
     raise KeyError(name)
 
 
-def resolve(app: Flask, world: World, case: RouteCase, client: FlaskClient) -> Resolved:
+def resolve(app: Flask, world: World, case: RouteCase,  # noqa: C901 - one rule per branch
+            client: FlaskClient) -> Resolved:
     """Find a URL for the case that answers 200 to `client` (signed in as the case's role)."""
     from flask import url_for
 
@@ -165,6 +168,8 @@ def resolve(app: Flask, world: World, case: RouteCase, client: FlaskClient) -> R
         options = [{**o, name: v} for o in options for v in values]
     with app.test_request_context("/"):
         urls = [url_for(case.endpoint, **o) for o in options]
+        # Pages that take their subject from the query string (?case_ref=...) come second.
+        urls += [url_for(case.endpoint, **o, **q) for q in QUERY_VARIANTS for o in options]
     seen_redirect = None
     for url in urls:
         if case.endpoint in PENDING_SIGN_IN and case.role == ANONYMOUS:

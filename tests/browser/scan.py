@@ -84,7 +84,7 @@ class RolePages:
         return self.clients[role]
 
     def close(self) -> None:
-        for key, ctx in self.contexts.items():
+        for ctx in self.contexts.values():
             for c in (ctx if isinstance(ctx, list) else [ctx]):
                 c.close()
 

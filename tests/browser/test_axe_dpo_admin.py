@@ -1,4 +1,5 @@
-"""Every page (from the route map) and every form's error state, as data protection officers and administrators: zero axe violations."""
+"""Every page (from the route map) and every form's error state, as data protection officers
+and administrators: zero axe violations."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ def test_sign_out_leaves_nothing_behind(page: Any, context: Any, live_server: Li
     with page.expect_response(lambda r: r.url.endswith("/sign-out")) as info:
         page.get_by_role("button", name="Sign out").click()
     sign_out = info.value
-    clear = sign_out.headers.get("clear-site-data", "")
+    clear = sign_out.all_headers().get("clear-site-data", "")
     for part in ('"cache"', '"cookies"', '"storage"'):
         assert part in clear, f"sign-out response lacks Clear-Site-Data {part}: {clear!r}"
     page.wait_for_url("**/signed-out")

@@ -29,7 +29,8 @@ from tests.browser.server import build_app
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[tuple[Any, Any, dict[str, Any]]]:
+def seeded(tmp_path_factory: pytest.TempPathFactory,
+           sqlite_template: Path) -> Iterator[tuple[Any, Any, dict[str, Any]]]:
     app, _clock, world, _port = build_app(tmp_path_factory.mktemp("html"), sqlite_template)
     yield app, world, {}
     from decision_aid.extensions import db
