@@ -140,7 +140,7 @@ def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([str(gunicorn), "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}",
                              "--log-level", "warning", "decision_aid:create_app()"],
                             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             if requests.get(f"http://127.0.0.1:{port}/bench/hello", timeout=10).status_code == 200:
@@ -149,6 +149,16 @@ def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.2)
     proc.kill()
     raise SystemExit("gunicorn did not start: " + (proc.stderr.read().decode() if proc.stderr else ""))
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """Graceful stop (workers finish their request), then kill if it takes too long."""
+    server.terminate()
+    try:
+        server.wait(timeout=45)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 class Client:
@@ -247,8 +257,7 @@ def main() -> None:
         try:
             runs = [one_run(f"http://127.0.0.1:{port}", emails, env, args.seconds) for _ in range(args.runs)]
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            stop(server)
     report = {"server": "gunicorn sync, 2 workers, 127.0.0.1, SQLite", "threads": args.threads,
               "seconds_per_phase": args.seconds, "runs": runs, **summarise(runs)}
     out = ROOT / "bench" / "results" / "wizard.json"
