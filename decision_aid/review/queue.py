@@ -145,13 +145,20 @@ def _state_filters(filters: QueueFilters, now: dt.datetime) -> list[Any]:
     return clauses
 
 
-def _date_filters(column: Any, filters: QueueFilters) -> list[Any]:
-    """Dates are whole UTC days, inclusive at both ends."""
+def _date_filters(column: Any, filters: QueueFilters, after: Key | None, before: Key | None) -> list[Any]:
+    """Dates are whole UTC days, inclusive at both ends.
+
+    A bound the page key already implies is left out: SQLite seeks on one lower bound only, and
+    given both `submitted_at >= from` and the keyset it would start from `from` and walk every
+    earlier page again.
+    """
     clauses = []
-    if filters.date_from:
-        clauses.append(column >= dt.datetime.combine(filters.date_from, dt.time(), dt.UTC))
-    if filters.date_to:
-        end = dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time(), dt.UTC)
+    start = dt.datetime.combine(filters.date_from, dt.time(), dt.UTC) if filters.date_from else None
+    end = (dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time(), dt.UTC)
+           if filters.date_to else None)
+    if start is not None and not (after is not None and after[0] >= start):
+        clauses.append(column >= start)
+    if end is not None and not (before is not None and before[0] < end):
         clauses.append(column < end)
     return clauses
 
@@ -170,7 +177,7 @@ def build_query(filters: QueueFilters, *, team_id: int | None, exclude: uuid.UUI
             ReviewState, ReviewState.decision_id == Decision.id)
         when, ident, team, author = Decision.submitted_at, Decision.id, Decision.team_id, Decision.practitioner_id
     clauses = _decision_filters(filters) + _state_filters(filters, now or clock.now())
-    clauses += _date_filters(when, filters)
+    clauses += _date_filters(when, filters, after, before)
     if team_id is not None:
         clauses.append(team == team_id)
     if exclude is not None:
