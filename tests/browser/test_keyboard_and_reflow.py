@@ -89,7 +89,6 @@ KNOWN_REFLOW_FAILURES: dict[str, str] = {
     "review.queue": "queue table wider than 320 px: needs a scrolling table container",
     "dpo.decisions": "the review queue template's table: needs a scrolling table container",
     "review.replay_decision": "conclusions table wider than 320 px: needs a scrolling container",
-    "admin.list_users": "users table wider than 320 px: needs a scrolling table container",
     "operations.rules_sign_off": "rule-set table with long digests in <code> wider than 320 px",
     "wizard.emergency_what": "visually hidden <legend> keeps its text width (Chromium ignores "
                              "position:absolute on legends): 47 px overflow",
