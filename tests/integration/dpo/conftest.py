@@ -1,4 +1,3 @@
 """The DPO tests reuse the review area's cast and decision fixtures."""
 
-from tests.fixtures_decisions import make_decision  # noqa: F401  (fixture)
 from tests.integration.review.conftest import app_config, cast, corpus  # noqa: F401  (fixtures)

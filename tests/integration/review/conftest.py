@@ -13,7 +13,6 @@ import pytest
 from decision_aid.models import User
 from decision_aid.models.decision import Decision
 from tests.conftest import START, base_config
-from tests.fixtures_decisions import make_decision  # noqa: F401  (fixture)
 
 
 @dataclass
