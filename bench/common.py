@@ -1,3 +1,4 @@
+# ruff: noqa: E501 (report text)
 """Shared pieces of `make bench` (bench/run_all.py) and `make soak` (bench/soak.py).
 
 Machine facts, load averages, a gunicorn launcher that always cleans up after itself, a small
@@ -46,14 +47,24 @@ def machine() -> dict[str, Any]:
     """Date, CPU count, memory, git commit: what a reader needs to compare two runs."""
     import psutil
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                           capture_output=True, text=True).stdout.strip()
-    return {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "cpus": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-            "cpu_model": _cpu_model(), "python": platform.python_version(),
-            "git_commit": commit + ("+local-changes" if dirty else ""), "load_avg": loadavg()}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "cpu_model": _cpu_model(),
+        "python": platform.python_version(),
+        "git_commit": commit + ("+local-changes" if dirty else ""),
+        "load_avg": loadavg(),
+    }
 
 
 def _cpu_model() -> str:
@@ -76,7 +87,7 @@ def percentile(values: list[float], pct: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(pct / 100 * len(ordered))) - 1))]
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
 
 
 # ------------------------------------------------------------------------ server
@@ -92,12 +103,17 @@ def server_env(tmp: Path, db_url: str, deployment: str = "production") -> dict[s
     kek = tmp / "kek.key"
     kek.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
     kek.chmod(0o600)
-    env = {**os.environ, "DECISION_AID_DEPLOYMENT": deployment,
-           "DECISION_AID_SECRET_KEY": secrets.token_hex(32),
-           "DECISION_AID_SQLALCHEMY_DATABASE_URI": db_url,
-           "DECISION_AID_KEK_FILE": str(kek), "DECISION_AID_BENCH_HELLO_ROUTE": "true",
-           "DECISION_AID_CHECKPOINT_DIR": str(tmp / "checkpoints"), "PYTHONPATH": str(ROOT),
-           "FLASK_APP": "decision_aid"}
+    env = {
+        **os.environ,
+        "DECISION_AID_DEPLOYMENT": deployment,
+        "DECISION_AID_SECRET_KEY": secrets.token_hex(32),
+        "DECISION_AID_SQLALCHEMY_DATABASE_URI": db_url,
+        "DECISION_AID_KEK_FILE": str(kek),
+        "DECISION_AID_BENCH_HELLO_ROUTE": "true",
+        "DECISION_AID_CHECKPOINT_DIR": str(tmp / "checkpoints"),
+        "PYTHONPATH": str(ROOT),
+        "FLASK_APP": "decision_aid",
+    }
     env.pop("DATABASE_URL", None)
     key = tmp / "audit-signing.key"
     if not key.exists():
@@ -106,18 +122,37 @@ def server_env(tmp: Path, db_url: str, deployment: str = "production") -> dict[s
     return env
 
 
-def flask(env: dict[str, str], *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def flask(
+    env: dict[str, str], *args: str, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     """Run a `flask --app decision_aid ...` command with the bench environment."""
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "decision_aid", *args], env=env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "decision_aid", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def in_app(env: dict[str, str], code: str, timeout: float = 900) -> Any:
     """Run `code` (which sets `result`) in a fresh interpreter with the bench environment; JSON back."""
-    wrapper = ("import json, sys\nresult = None\n" + code +
-               "\nsys.stdout.write('\\n@@RESULT@@' + json.dumps(result, default=str))\n")
-    out = subprocess.run([sys.executable, "-c", wrapper], env=env, cwd=ROOT, capture_output=True,
-                         text=True, timeout=timeout, check=False)
+    wrapper = (
+        "import json, sys\nresult = None\n"
+        + code
+        + "\nsys.stdout.write('\\n@@RESULT@@' + json.dumps(result, default=str))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", wrapper],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     if out.returncode != 0 or "@@RESULT@@" not in out.stdout:
         raise RuntimeError(f"set-up step failed: {(out.stderr or out.stdout)[-2000:]}")
     return json.loads(out.stdout.rsplit("@@RESULT@@", 1)[1])
@@ -132,9 +167,26 @@ class Server:
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.log = log.open("ab")
         self.proc = subprocess.Popen(
-            [str(gunicorn), "-w", str(workers), "-k", "sync", "-b", self.base, "--log-level", "warning",
-             "--timeout", "120", "decision_aid:create_app()"],
-            env=env, cwd=ROOT, stdout=self.log, stderr=self.log, start_new_session=True)
+            [
+                str(gunicorn),
+                "-w",
+                str(workers),
+                "-k",
+                "sync",
+                "-b",
+                self.base,
+                "--log-level",
+                "warning",
+                "--timeout",
+                "120",
+                "decision_aid:create_app()",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=self.log,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -188,8 +240,9 @@ class Http:
         self.cookies: dict[str, str] = {}
         self.conn: http.client.HTTPConnection | None = None
 
-    def request(self, method: str, path: str, form: dict[str, Any] | None = None,
-                timeout: float = 120) -> tuple[int, dict[str, str], bytes]:
+    def request(  # noqa: C901
+        self, method: str, path: str, form: dict[str, Any] | None = None, timeout: float = 120
+    ) -> tuple[int, dict[str, str], bytes]:
         headers = {"Host": f"{self.host}:{self.port}", "User-Agent": "decision-aid-bench"}
         body = None
         if form is not None:
@@ -247,11 +300,14 @@ class Http:
 
     def _sign_in(self, email: str, password: str, totp_secret: str | None) -> None:
         token, _ = self.csrf("/sign-in")
-        status, headers, body = self.request("POST", "/sign-in", {"email": email, "password": password,
-                                                                "csrf_token": token})
+        status, headers, body = self.request(
+            "POST", "/sign-in", {"email": email, "password": password, "csrf_token": token}
+        )
         location = headers.get("location", "")
         if status != 302:
-            errors = re.findall(r'govuk-error-message[^>]*>(.*?)</', body.decode("utf-8", "replace"), re.S)
+            errors = re.findall(
+                r"govuk-error-message[^>]*>(.*?)</", body.decode("utf-8", "replace"), re.S
+            )
             raise RuntimeError(f"sign-in of {email} failed: {status} {errors[:2]}")
         if "/sign-in/two-factor" in location:
             if totp_secret is None:
@@ -259,15 +315,19 @@ class Http:
             import pyotp
 
             token, _ = self.csrf("/sign-in/two-factor")
-            status, headers, _ = self.request("POST", "/sign-in/two-factor", {
-                "code": pyotp.TOTP(totp_secret).now(), "csrf_token": token})
+            status, headers, _ = self.request(
+                "POST",
+                "/sign-in/two-factor",
+                {"code": pyotp.TOTP(totp_secret).now(), "csrf_token": token},
+            )
             if status != 302 or "two-factor" in headers.get("location", ""):
                 raise RuntimeError(f"second factor of {email} failed: {status}")
 
 
 # ------------------------------------------------------------------------ load
-def run_load(clients: list[Any], action: Callable[[Any], int], seconds: float,
-             warmup: float = 1.0) -> dict[str, Any]:
+def run_load(  # noqa: C901
+    clients: list[Any], action: Callable[[Any], int], seconds: float, warmup: float = 1.0
+) -> dict[str, Any]:
     """Every client in its own thread repeats `action` (which returns the HTTP status, or 0 for
     a wrong answer) until the deadline; the first `warmup` seconds are discarded. Bounded."""
     lat: list[list[float]] = [[] for _ in clients]
@@ -302,19 +362,27 @@ def run_load(clients: list[Any], action: Callable[[Any], int], seconds: float,
         for code, count in per.items():
             merged[code] = merged.get(code, 0) + count
     ok = len(flat)
-    return {"requests_ok": ok, "rps": round(ok / seconds, 2),
-            "p50_ms": round(percentile(flat, 50), 2), "p95_ms": round(percentile(flat, 95), 2),
-            "p99_ms": round(percentile(flat, 99), 2),
-            "errors": sum(c for code, c in merged.items() if not 200 <= code < 400),
-            "server_errors_5xx": sum(c for code, c in merged.items() if code >= 500),
-            "statuses": {str(k): v for k, v in sorted(merged.items())}, "failures": failures,
-            "load_avg_start": load_start, "load_avg_end": loadavg()}
+    return {
+        "requests_ok": ok,
+        "rps": round(ok / seconds, 2),
+        "p50_ms": round(percentile(flat, 50), 2),
+        "p95_ms": round(percentile(flat, 95), 2),
+        "p99_ms": round(percentile(flat, 99), 2),
+        "errors": sum(c for code, c in merged.items() if not 200 <= code < 400),
+        "server_errors_5xx": sum(c for code, c in merged.items() if code >= 500),
+        "statuses": {str(k): v for k, v in sorted(merged.items())},
+        "failures": failures,
+        "load_avg_start": load_start,
+        "load_avg_end": loadavg(),
+    }
 
 
 # ------------------------------------------------------------------------ database set-up
 # These run inside a subprocess with the server's environment (see in_app), so the app reads the
 # same database, key and KEK as gunicorn.
-def _setup_users(practitioners: int, supervisors: int, supervisor_team: int | None) -> dict[str, Any]:
+def _setup_users(
+    practitioners: int, supervisors: int, supervisor_team: int | None
+) -> dict[str, Any]:
     import pyotp
 
     from bench.bench_wizard import _create_users
@@ -324,16 +392,23 @@ def _setup_users(practitioners: int, supervisors: int, supervisor_team: int | No
     from decision_aid.extensions import db
     from decision_aid.models import Team, User
 
-    emails = _create_users(practitioners)  # organisation (practitioner MFA off), team, practitioners
+    emails = _create_users(
+        practitioners
+    )  # organisation (practitioner MFA off), team, practitioners
     out: dict[str, Any] = {"practitioners": emails, "supervisors": []}
     with create_app().app_context():
         team_id = supervisor_team
         if team_id is None:
             team_id = db.session.query(Team.id).filter(Team.name == "Bench team").scalar()
         for i in range(supervisors):
-            user = admin.create_user(None, email=f"bench-supervisor{i}@example.org",
-                                     display_name=f"Bench Supervisor {i}", role="supervisor",
-                                     password=PASSWORD, team_ids=[team_id])
+            user = admin.create_user(
+                None,
+                email=f"bench-supervisor{i}@example.org",
+                display_name=f"Bench Supervisor {i}",
+                role="supervisor",
+                password=PASSWORD,
+                team_ids=[team_id],
+            )
             secret = pyotp.random_base32()
             mfa.provision(db.session.get(User, user.id), secret)
             out["supervisors"].append([user.email, secret])
@@ -356,8 +431,14 @@ def _make_drafts(emails: list[str], per_user: int, tag: str) -> dict[str, list[s
         for user in db.session.scalars(select(User).where(User.email.in_(emails))):
             made = []
             for i in range(per_user):
-                draft = Draft(practitioner_id=user.id, case_ref=f"BENCH-{tag}-{i:05d}", as_at=now.date(),
-                              emergency=False, created_at=now, updated_at=now)
+                draft = Draft(
+                    practitioner_id=user.id,
+                    case_ref=f"BENCH-{tag}-{i:05d}",
+                    as_at=now.date(),
+                    emergency=False,
+                    created_at=now,
+                    updated_at=now,
+                )
                 draft.answers, draft.sharing = dict(ANSWERS), {}
                 db.session.add(draft)
                 made.append(draft)
@@ -367,15 +448,24 @@ def _make_drafts(emails: list[str], per_user: int, tag: str) -> dict[str, list[s
     return out
 
 
-def setup_users(env: dict[str, str], practitioners: int, supervisors: int,
-                supervisor_team: int | None) -> dict[str, Any]:
-    return in_app(env, "from bench.common import _setup_users\n"
-                       f"result = _setup_users({practitioners}, {supervisors}, {supervisor_team!r})")
+def setup_users(
+    env: dict[str, str], practitioners: int, supervisors: int, supervisor_team: int | None
+) -> dict[str, Any]:
+    return in_app(
+        env,
+        "from bench.common import _setup_users\n"
+        f"result = _setup_users({practitioners}, {supervisors}, {supervisor_team!r})",
+    )
 
 
-def make_drafts(env: dict[str, str], emails: list[str], per_user: int, tag: str) -> dict[str, list[str]]:
-    return in_app(env, "from bench.common import _make_drafts\n"
-                       f"result = _make_drafts({emails!r}, {per_user}, {tag!r})")
+def make_drafts(
+    env: dict[str, str], emails: list[str], per_user: int, tag: str
+) -> dict[str, list[str]]:
+    return in_app(
+        env,
+        "from bench.common import _make_drafts\n"
+        f"result = _make_drafts({emails!r}, {per_user}, {tag!r})",
+    )
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -417,16 +507,30 @@ def soak_section(soak: dict[str, Any] | None = None) -> str:
         "",
     ]
     if mem.get("workers"):
-        lines.append("Worker RSS (MiB) at the two sample points: " + "; ".join(
-            f"pid {w['pid']}: {w['from_mib']} → {w['to_mib']} ({_pct(w['growth'])})" for w in mem["workers"]) + ".")
+        lines.append(
+            "Worker RSS (MiB) at the two sample points: "
+            + "; ".join(
+                f"pid {w['pid']}: {w['from_mib']} → {w['to_mib']} ({_pct(w['growth'])})"
+                for w in mem["workers"]
+            )
+            + "."
+        )
         lines.append("")
     if steps:
         lines += ["| Step | Requests | p50 ms | p95 ms | Errors |", "|---|---|---|---|---|"]
         for name, s in steps.items():
-            lines.append(f"| {name} | {s['count']} | {s['p50_ms']} | {s['p95_ms']} | {s['errors']} |")
+            lines.append(
+                f"| {name} | {s['count']} | {s['p50_ms']} | {s['p95_ms']} | {s['errors']} |"
+            )
         lines.append("")
     if soak.get("note"):
         lines += [soak["note"], ""]
+    seen = sorted(set(re.findall(r"\w+(?:Error|Exception): [^\n]{0,160}", soak.get("server_log_tail") or "")))
+    if seen:
+        lines += ["Errors in the server log: " + "; ".join(f"`{e}`" for e in seen[:5]) + ".", ""]
+    failures = sorted(set(re.sub(r"[0-9a-f-]{36}", "<id>", f) for f in soak.get("failures", [])))
+    if failures:
+        lines += ["Failed steps seen: " + "; ".join(f"`{f}`" for f in failures[:8]) + ".", ""]
     return "\n".join(lines).rstrip()
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501, RUF001 (report text: long lines and the multiplication sign are intended)
 """`make bench`: every performance figure in one run, side by side with its floor (issue 11).
 
 Runs each part in its own Python process (a broken part is recorded as "not run: <reason>" and
@@ -51,8 +52,13 @@ PARTS = ("rules", "audit", "review", "pdf", "http")
 RUNS = 3
 DOC = ROOT / "docs" / "performance.md"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
-SOURCES_FOR_CACHE = ("migrations", "bench/bench_audit.py", "bench/bench_review_queries.py",
-                     "decision_aid/models", "decision_aid/audit/chain.py")
+SOURCES_FOR_CACHE = (
+    "migrations",
+    "bench/bench_audit.py",
+    "bench/bench_review_queries.py",
+    "decision_aid/models",
+    "decision_aid/audit/chain.py",
+)
 
 
 # ============================================================================ parts (children)
@@ -68,24 +74,37 @@ def part_rules(args: argparse.Namespace) -> dict[str, Any]:
 
     def floor() -> None:  # the least a loader must do: read and parse every YAML file
         for path in files:
-            yaml.load(path.read_bytes(), Loader=loader)  # noqa: S506 (CSafeLoader)
+            yaml.load(path.read_bytes(), Loader=loader)
 
     ruleset = rules.load_ruleset()
     rules.evaluate(br.FULL_FACTS, br.AS_AT, ruleset=ruleset)
     runs = []
     for _ in range(RUNS):
         start = loadavg()
-        runs.append({
-            "evaluate_ms": br._median_ms(lambda: rules.evaluate(
-                br.FULL_FACTS, br.AS_AT, ruleset=ruleset, with_would_change=False), args.rule_evals),
-            "evaluate_with_would_change_ms": br._median_ms(
-                lambda: rules.evaluate(br.FULL_FACTS, br.AS_AT, ruleset=ruleset), 10),
-            "load_ms": br._median_ms(lambda: load(DEFAULT_DIR), args.rule_loads),
-            "floor_yaml_parse_ms": br._median_ms(floor, args.rule_loads),
-            "cold_import_and_load_ms": br._cold_load_ms(),
-            "load_avg_start": start, "load_avg_end": loadavg()})
-    return {"runs": runs, "rules": len(ruleset.rules), "ruleset_version": ruleset.version,
-            "yaml_files": len(files)}
+        runs.append(
+            {
+                "evaluate_ms": br._median_ms(
+                    lambda: rules.evaluate(
+                        br.FULL_FACTS, br.AS_AT, ruleset=ruleset, with_would_change=False
+                    ),
+                    args.rule_evals,
+                ),
+                "evaluate_with_would_change_ms": br._median_ms(
+                    lambda: rules.evaluate(br.FULL_FACTS, br.AS_AT, ruleset=ruleset), 10
+                ),
+                "load_ms": br._median_ms(lambda: load(DEFAULT_DIR), args.rule_loads),
+                "floor_yaml_parse_ms": br._median_ms(floor, args.rule_loads),
+                "cold_import_and_load_ms": br._cold_load_ms(),
+                "load_avg_start": start,
+                "load_avg_end": loadavg(),
+            }
+        )
+    return {
+        "runs": runs,
+        "rules": len(ruleset.rules),
+        "ruleset_version": ruleset.version,
+        "yaml_files": len(files),
+    }
 
 
 def seed_from_shared_cache(name: str) -> str:
@@ -97,7 +116,9 @@ def seed_from_shared_cache(name: str) -> str:
     building = theirs.with_suffix(".building")
     deadline = time.monotonic() + 900
     while not theirs.exists() and time.monotonic() < deadline and _recently_written(building):
-        time.sleep(10)  # another run is building the same data set: wait rather than double the load
+        time.sleep(
+            10
+        )  # another run is building the same data set: wait rather than double the load
     if not theirs.exists() or theirs.stat().st_mtime < newest_source_mtime(data_only=True):
         return "built this run"
     try:
@@ -132,19 +153,27 @@ def part_audit(args: argparse.Namespace) -> dict[str, Any]:
     from bench import bench_audit as ba
 
     ba.CACHE = CACHE
-    out: dict[str, Any] = {"dataset": seed_from_shared_cache(f"audit-{args.audit_rows}.sqlite3")}  # the 1M-row fixture is built once into our cache and reused
+    out: dict[str, Any] = {
+        "dataset": seed_from_shared_cache(f"audit-{args.audit_rows}.sqlite3")
+    }  # the 1M-row fixture is built once into our cache and reused
     out: dict[str, Any] = {}
     start = loadavg()
     began = time.perf_counter()
     try:
-        verification = ba.bench_verification(args.audit_rows, RUNS)  # 3 interleaved floor/verify pairs
-        verification.update(load_avg_start=start, load_avg_end=loadavg(),
-                            wall_s=round(time.perf_counter() - began, 1))
+        verification = ba.bench_verification(
+            args.audit_rows, RUNS
+        )  # 3 interleaved floor/verify pairs
+        verification.update(
+            load_avg_start=start,
+            load_avg_end=loadavg(),
+            wall_s=round(time.perf_counter() - began, 1),
+        )
     except Exception as exc:
         traceback.print_exc()
         verification = {"not_run": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"}
     out["verification_sqlite"] = verification
     print(json.dumps(verification), flush=True)
+
     def appends(key: str, make_url: Callable[[int, str], dict[str, Any]]) -> None:
         """3 runs of 4 writers; an error (e.g. a busy timeout on an overloaded machine) is recorded
         as this figure's reason, and the other figures are kept."""
@@ -159,13 +188,22 @@ def part_audit(args: argparse.Namespace) -> dict[str, Any]:
             out[key] = runs
         except Exception as exc:
             traceback.print_exc()
-            out[key] = {"not_run": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}",
-                        "completed_runs": runs}
+            out[key] = {
+                "not_run": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}",
+                "completed_runs": runs,
+            }
 
-    appends("append_sqlite", lambda run, tmp: ba.bench_appends(f"sqlite:///{tmp}/a{run}.db", 4, args.appends))
+    appends(
+        "append_sqlite",
+        lambda run, tmp: ba.bench_appends(f"sqlite:///{tmp}/a{run}.db", 4, args.appends),
+    )
     if args.pg:
-        appends("append_postgresql", lambda run, tmp: ba.with_pg_database(
-            args.pg, lambda url: ba.bench_appends(url, 4, args.appends)))
+        appends(
+            "append_postgresql",
+            lambda run, tmp: ba.with_pg_database(
+                args.pg, lambda url: ba.bench_appends(url, 4, args.appends)
+            ),
+        )
     return out
 
 
@@ -180,8 +218,12 @@ def _worst(result: dict[str, Any]) -> dict[str, Any]:
             index_ok = index_ok and bool(case.get("index_used"))
         if "all" in cases and floor is None:
             floor = cases["all"]["page1"]["p95_ms"]
-    return {"worst_p95_ms": worst, "worst_case": where, "index_used_everywhere": index_ok,
-            "unfiltered_page1_p95_ms": floor}
+    return {
+        "worst_p95_ms": worst,
+        "worst_case": where,
+        "index_used_everywhere": index_ok,
+        "unfiltered_page1_p95_ms": floor,
+    }
 
 
 def part_review(args: argparse.Namespace) -> dict[str, Any]:
@@ -192,22 +234,35 @@ def part_review(args: argparse.Namespace) -> dict[str, Any]:
     from decision_aid.config import normalise_db_url
 
     brq.CACHE = CACHE
-    out: dict[str, Any] = {"rows": args.review_rows,
-                           "dataset": seed_from_shared_cache(f"review-{args.review_rows}.sqlite3")}
+    out: dict[str, Any] = {
+        "rows": args.review_rows,
+        "dataset": seed_from_shared_cache(f"review-{args.review_rows}.sqlite3"),
+    }
     with tempfile.TemporaryDirectory(prefix="bench-review-") as folder:
         tmp = Path(folder)
         runs = []
         for run in range(RUNS):
             start = loadavg()
             # the first call builds the cached 1M-decision database when missing; later ones reuse it
-            result = (brq.sqlite_run(args.review_rows, args.review_repeats, tmp) if run == 0 else
-                      brq.bench(f"sqlite:///{CACHE / f'review-{args.review_rows}.sqlite3'}", tmp,
-                                args.review_repeats))
+            result = (
+                brq.sqlite_run(args.review_rows, args.review_repeats, tmp)
+                if run == 0
+                else brq.bench(
+                    f"sqlite:///{CACHE / f'review-{args.review_rows}.sqlite3'}",
+                    tmp,
+                    args.review_repeats,
+                )
+            )
             runs.append({**_worst(result), "load_avg_start": start, "load_avg_end": loadavg()})
             if run == 0:
                 out["sqlite_first_run_detail"] = result
         out["sqlite"] = runs
-        if args.pg:
+        if args.pg and args.skip_review_pg:
+            out["postgresql"] = {
+                "not_run": "skipped with --skip-review-pg (building 1M rows in PostgreSQL "
+                "takes longer than this run's budget on this machine)"
+            }
+        elif args.pg:
             admin_url = normalise_db_url(args.pg)
             name = f"da_bench_all_{uuid.uuid4().hex[:8]}"
             admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -223,7 +278,9 @@ def part_review(args: argparse.Namespace) -> dict[str, Any]:
                 for _ in range(RUNS):
                     start = loadavg()
                     result = brq.bench(url, tmp, args.review_repeats)
-                    pg_runs.append({**_worst(result), "load_avg_start": start, "load_avg_end": loadavg()})
+                    pg_runs.append(
+                        {**_worst(result), "load_avg_start": start, "load_avg_end": loadavg()}
+                    )
                 out["postgresql"] = pg_runs
             finally:
                 with admin.connect() as conn:
@@ -247,9 +304,16 @@ def part_pdf(args: argparse.Namespace) -> dict[str, Any]:
             samples = [bp._render_once(app, user, decision.id)[:2] for _ in range(args.pdf_renders)]
             walls = sorted(w for w, _ in samples)
             cpus = sorted(c for _, c in samples)
-            runs.append({"median_s": round(median(walls), 3), "p95_s": round(bp._p95(walls), 3),
-                         "cpu_median_s": round(median(cpus), 3), "cpu_p95_s": round(bp._p95(cpus), 3),
-                         "load_avg_start": start, "load_avg_end": loadavg()})
+            runs.append(
+                {
+                    "median_s": round(median(walls), 3),
+                    "p95_s": round(bp._p95(walls), 3),
+                    "cpu_median_s": round(median(cpus), 3),
+                    "cpu_p95_s": round(bp._p95(cpus), 3),
+                    "load_avg_start": start,
+                    "load_avg_end": loadavg(),
+                }
+            )
         # reference in the same run: the same record's HTML alone (template, no WeasyPrint)
         from flask import render_template
 
@@ -261,19 +325,26 @@ def part_pdf(args: argparse.Namespace) -> dict[str, Any]:
         for _ in range(10):
             began = _t.perf_counter()
             with app.test_request_context("/"):
-                record = build_record(db.session.get(Decision, decision.id), user, action="Downloaded")
+                record = build_record(
+                    db.session.get(Decision, decision.id), user, action="Downloaded"
+                )
                 render_template("records/print.html", record=record, for_pdf=True)
                 db.session.remove()
             html_times.append(_t.perf_counter() - began)
     from decision_aid.records.pdf import harfbuzz_subsetting_available
 
-    return {"runs": runs, "cold_s": round(cold, 3), "pages": bp._pages(pdf), "renders_per_run": args.pdf_renders,
-            "html_only_median_s": round(median(html_times), 4),
-            "harfbuzz_subsetting": harfbuzz_subsetting_available()}
+    return {
+        "runs": runs,
+        "cold_s": round(cold, 3),
+        "pages": bp._pages(pdf),
+        "renders_per_run": args.pdf_renders,
+        "html_only_median_s": round(median(html_times), 4),
+        "harfbuzz_subsetting": harfbuzz_subsetting_available(),
+    }
 
 
 # ---------------------------------------------------------------------------- HTTP phases
-REVIEW_QUERY = ("/review?status=any&recommendation=lawful_to_share&from=2026-01-01&to=2026-08-31")
+REVIEW_QUERY = "/review?status=any&recommendation=lawful_to_share&from=2026-01-01&to=2026-08-31"
 DECISION_FORM = {"outcome": "do_not_share", "reasons": "Benchmark decision: not necessary."}
 
 
@@ -302,8 +373,11 @@ class Worker:
         if not self.drafts:
             return 0
         draft = self.drafts.pop()
-        status, headers, _ = self.http.request("POST", f"/decisions/drafts/{draft}/decision",
-                                               {**DECISION_FORM, "csrf_token": self.token})
+        status, headers, _ = self.http.request(
+            "POST",
+            f"/decisions/drafts/{draft}/decision",
+            {**DECISION_FORM, "csrf_token": self.token},
+        )
         location = headers.get("location", "")
         if status == 302 and location.endswith("/confirmation"):
             self.decisions.append(location.rstrip("/").split("/")[-2])
@@ -315,13 +389,17 @@ class Worker:
         return status if b"Review queue" in body or status != 200 else 0
 
     def pdf(self) -> int:
-        status, headers, body = self.http.request("GET", f"/decisions/{self.decisions[0]}/record.pdf")
+        status, _, body = self.http.request("GET", f"/decisions/{self.decisions[0]}/record.pdf")
         return status if status != 200 or body[:5] == b"%PDF-" else 0
 
 
 def part_http(args: argparse.Namespace) -> dict[str, Any]:
-    out: dict[str, Any] = {"threads": args.threads, "seconds_per_phase": args.seconds, "warmup_s": 1.0,
-                           "pdf_threads": args.pdf_threads}
+    out: dict[str, Any] = {
+        "threads": args.threads,
+        "seconds_per_phase": args.seconds,
+        "warmup_s": 1.0,
+        "pdf_threads": args.pdf_threads,
+    }
     review_cache = CACHE / f"review-{args.review_rows}.sqlite3"
     with tempfile.TemporaryDirectory(prefix="bench-http-") as folder:
         tmp = Path(folder)
@@ -342,7 +420,9 @@ def part_http(args: argparse.Namespace) -> dict[str, Any]:
         per_user = int(args.seconds * args.submit_rate) + 5
         with common.Server(env, tmp / "gunicorn.log") as server:
             practitioners = [Worker(server.base, email) for email in world["practitioners"]]
-            supervisors = [Worker(server.base, email, secret) for email, secret in world["supervisors"]]
+            supervisors = [
+                Worker(server.base, email, secret) for email, secret in world["supervisors"]
+            ]
             runs = []
             for run in range(RUNS):
                 drafts = common.make_drafts(env, world["practitioners"], per_user + 1, f"r{run}")
@@ -352,19 +432,34 @@ def part_http(args: argparse.Namespace) -> dict[str, Any]:
                 phases: dict[str, Any] = {}
                 phases["hello"] = common.run_load(practitioners, Worker.hello, args.seconds)
                 phases["wizard_get"] = common.run_load(practitioners, Worker.wizard, args.seconds)
-                phases["wizard_submit"] = common.run_load(practitioners, Worker.submit, args.seconds)
+                phases["wizard_submit"] = common.run_load(
+                    practitioners, Worker.submit, args.seconds
+                )
                 phases["review_queue"] = common.run_load(supervisors, Worker.review, args.seconds)
                 owners = [w for w in practitioners if w.decisions][: args.pdf_threads]
-                phases["pdf_download"] = (common.run_load(owners, Worker.pdf, args.seconds) if owners else
-                                          {"not_run": "no decision was submitted"})
+                phases["pdf_download"] = (
+                    common.run_load(owners, Worker.pdf, args.seconds)
+                    if owners
+                    else {"not_run": "no decision was submitted"}
+                )
                 runs.append(phases)
-                print(json.dumps({k: {m: v.get(m) for m in ("rps", "p95_ms", "errors")}
-                                  for k, v in phases.items()}), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            k: {m: v.get(m) for m in ("rps", "p95_ms", "errors")}
+                            for k, v in phases.items()
+                        }
+                    ),
+                    flush=True,
+                )
         out["runs"] = runs
         log = (tmp / "gunicorn.log").read_text(errors="replace")
         out["server_log_tail"] = log[-3000:]
         verify = common.flask(env, "audit", "verify")
-        out["audit_verify_after"] = {"exit": verify.returncode, "output": (verify.stdout + verify.stderr)[-500:]}
+        out["audit_verify_after"] = {
+            "exit": verify.returncode,
+            "output": (verify.stdout + verify.stderr)[-500:],
+        }
     return out
 
 
@@ -382,19 +477,33 @@ def _profile(func: Callable[[], Any], times: int, limit: int = 12) -> dict[str, 
     rows = []
     for (file, line, name), (_cc, calls, tottime, cumtime, _callers) in stats.stats.items():  # type: ignore[attr-defined]
         short = file.replace(str(ROOT) + "/", "").split("site-packages/")[-1]
-        rows.append({"function": f"{short}:{line}({name})", "calls": calls,
-                     "own_s": round(tottime / times, 5), "cum_s": round(cumtime / times, 5)})
+        rows.append(
+            {
+                "function": f"{short}:{line}({name})",
+                "calls": calls,
+                "own_s": round(tottime / times, 5),
+                "cum_s": round(cumtime / times, 5),
+            }
+        )
     packages: dict[str, float] = {}
     for (file, _line, _name), (_cc, _calls, tottime, _cum, _callers) in stats.stats.items():  # type: ignore[attr-defined]
         packages[_package(file)] = packages.get(_package(file), 0.0) + tottime / times
-    ours = [r for r in rows if r["function"].startswith(("decision_aid/", "rules/"))
-            and "(<" not in r["function"]]
+    ours = [
+        r
+        for r in rows
+        if r["function"].startswith(("decision_aid/", "rules/")) and "(<" not in r["function"]
+    ]
     by_cum = sorted(rows, key=lambda r: -r["cum_s"])
     by_own = sorted(rows, key=lambda r: -r["own_s"])
-    return {"per_call_s": round(total / times, 4), "top_cumulative": by_cum[:limit],
-            "top_own": by_own[:limit], "top_project_cumulative": sorted(ours, key=lambda r: -r["cum_s"])[:limit],
-            "own_time_by_package": dict(sorted(((k, round(v, 5)) for k, v in packages.items()),
-                                               key=lambda kv: -kv[1])[:10])}
+    return {
+        "per_call_s": round(total / times, 4),
+        "top_cumulative": by_cum[:limit],
+        "top_own": by_own[:limit],
+        "top_project_cumulative": sorted(ours, key=lambda r: -r["cum_s"])[:limit],
+        "own_time_by_package": dict(
+            sorted(((k, round(v, 5)) for k, v in packages.items()), key=lambda kv: -kv[1])[:10]
+        ),
+    }
 
 
 def _package(file: str) -> str:
@@ -406,7 +515,7 @@ def _package(file: str) -> str:
     if file.endswith(".html") or "templates" in file:
         return "Jinja templates"
     if file.startswith(str(ROOT)):
-        return file[len(str(ROOT)) + 1:].split("/", 1)[0]
+        return file[len(str(ROOT)) + 1 :].split("/", 1)[0]
     return "Python standard library"
 
 
@@ -423,8 +532,12 @@ def part_profile(args: argparse.Namespace) -> dict[str, Any]:
             out["rules_load"] = _profile(lambda: load(DEFAULT_DIR), 3)
         if "rules_eval" in wanted:
             rs = rules.load_ruleset()
-            out["rules_eval"] = _profile(lambda: rules.evaluate(br.FULL_FACTS, br.AS_AT, ruleset=rs,
-                                                                with_would_change=False), 200)
+            out["rules_eval"] = _profile(
+                lambda: rules.evaluate(
+                    br.FULL_FACTS, br.AS_AT, ruleset=rs, with_would_change=False
+                ),
+                200,
+            )
     if "pdf" in wanted:
         from bench import bench_pdf as bp
 
@@ -438,7 +551,11 @@ def part_profile(args: argparse.Namespace) -> dict[str, Any]:
 
         from bench import bench_audit as ba
 
+        CACHE.mkdir(parents=True, exist_ok=True)
+        seed_from_shared_cache(f"audit-{args.audit_rows}.sqlite3")
         path = CACHE / f"audit-{args.audit_rows}.sqlite3"
+        if not path.exists():  # a profile only reads: another run's fixture will do
+            path = CACHE.parent / path.name
         if path.exists():
             engine = create_engine(f"sqlite:///{path}")
             out["audit_verify"] = _profile(lambda: ba.verify_seconds(engine), 1)
@@ -472,19 +589,33 @@ def _profile_http_views(args: argparse.Namespace, wanted: set[str]) -> dict[str,
             html = client.get(path, environ_overrides=environ).get_data(as_text=True)
             return common.CSRF_RE.search(html).group(1)  # type: ignore[union-attr]
 
-        client.post("/sign-in", data={"email": email, "password": common.PASSWORD,
-                                      "csrf_token": csrf("/sign-in")}, environ_overrides=environ)
+        client.post(
+            "/sign-in",
+            data={"email": email, "password": common.PASSWORD, "csrf_token": csrf("/sign-in")},
+            environ_overrides=environ,
+        )
         token = csrf("/decisions")
         view = drafts[0]
-        out["hello"] = _profile(lambda: client.get("/bench/hello", environ_overrides=environ), 200, 8)
+        out["hello"] = _profile(
+            lambda: client.get("/bench/hello", environ_overrides=environ), 200, 8
+        )
         if "wizard_get" in wanted or "hello" in wanted:
-            out["wizard_get"] = _profile(lambda: client.get(
-                f"/decisions/drafts/{view}/questions/purpose", environ_overrides=environ), 50)
+            out["wizard_get"] = _profile(
+                lambda: client.get(
+                    f"/decisions/drafts/{view}/questions/purpose", environ_overrides=environ
+                ),
+                50,
+            )
         if "wizard_submit" in wanted:
             pending = list(drafts[1:])
-            out["wizard_submit"] = _profile(lambda: client.post(
-                f"/decisions/drafts/{pending.pop()}/decision",
-                data={**DECISION_FORM, "csrf_token": token}, environ_overrides=environ), 30)
+            out["wizard_submit"] = _profile(
+                lambda: client.post(
+                    f"/decisions/drafts/{pending.pop()}/decision",
+                    data={**DECISION_FORM, "csrf_token": token},
+                    environ_overrides=environ,
+                ),
+                30,
+            )
     return out
 
 
@@ -499,7 +630,9 @@ def _runs(part: dict[str, Any] | None, *keys: str) -> list[dict[str, Any]] | Non
     return node if isinstance(node, list) and node else None
 
 
-def _load(runs: list[dict[str, Any]] | None, start: str = "load_avg_start", end: str = "load_avg_end") -> str:
+def _load(
+    runs: list[dict[str, Any]] | None, start: str = "load_avg_start", end: str = "load_avg_end"
+) -> str:
     if not runs:
         return ""
     first = [r[start][0] for r in runs if r.get(start)]
@@ -511,13 +644,37 @@ def _http_load(runs: list[dict[str, Any]], phase: str) -> str:
     return _load([r[phase] for r in runs if isinstance(r.get(phase), dict) and "rps" in r[phase]])
 
 
-def _row(figure: str, target_id: str, result: float | None, unit: str, *, reference: float | None = None,
-         ref_label: str = "", ratio: float | None = None, target: str = "", met: bool | None = None,
-         load: str = "", profile: str = "", note: str = "", not_run: str = "") -> dict[str, Any]:
-    return {"figure": figure, "target_id": target_id, "result": result, "unit": unit,
-            "reference": reference, "reference_label": ref_label, "ratio": ratio, "target": target,
-            "met": met, "load_avg_1m": load, "profile": profile, "note": note,
-            **({"not_run": not_run} if not_run else {})}
+def _row(
+    figure: str,
+    target_id: str,
+    result: float | None,
+    unit: str,
+    *,
+    reference: float | None = None,
+    ref_label: str = "",
+    ratio: float | None = None,
+    target: str = "",
+    met: bool | None = None,
+    load: str = "",
+    profile: str = "",
+    note: str = "",
+    not_run: str = "",
+) -> dict[str, Any]:
+    return {
+        "figure": figure,
+        "target_id": target_id,
+        "result": result,
+        "unit": unit,
+        "reference": reference,
+        "reference_label": ref_label,
+        "ratio": ratio,
+        "target": target,
+        "met": met,
+        "load_avg_1m": load,
+        "profile": profile,
+        "note": note,
+        **({"not_run": not_run} if not_run else {}),
+    }
 
 
 def _reason(part: dict[str, Any] | None, what: str) -> str:
@@ -528,139 +685,345 @@ def _reason(part: dict[str, Any] | None, what: str) -> str:
     return f"not run: {what}"
 
 
-def figures(results: dict[str, Any], args: argparse.Namespace) -> list[dict[str, Any]]:
+def figures(results: dict[str, Any], args: argparse.Namespace) -> list[dict[str, Any]]:  # noqa: C901
     """Every figure: median of 3 runs, its same-run floor or reference, ratio, target, met."""
     rows: list[dict[str, Any]] = []
     http = results.get("http")
     runs = _runs(http, "runs")
     if runs:
+
         def med(phase: str, key: str) -> float:
             return median(r[phase][key] for r in runs if key in r.get(phase, {}))
 
         def ratio(a: str, b: str, key: str) -> float:
-            return median(r[a][key] / r[b][key] for r in runs
-                          if key in r.get(a, {}) and r.get(b, {}).get(key))
+            return median(
+                r[a][key] / r[b][key] for r in runs if key in r.get(a, {}) and r.get(b, {}).get(key)
+            )
 
-        rows.append(_row("HTTP hello route, throughput (floor)", "T22", med("hello", "rps"), "req/s",
-                         load=_http_load(runs, "hello"), note=f"p95 {med('hello', 'p95_ms'):.1f} ms"))
-        rows.append(_row("HTTP wizard page GET, throughput", "T22", med("wizard_get", "rps"), "req/s",
-                         reference=med("hello", "rps"), ref_label="hello req/s",
-                         ratio=ratio("wizard_get", "hello", "rps"), target="≥ 0.30× hello",
-                         met=ratio("wizard_get", "hello", "rps") >= 0.30, load=_http_load(runs, "wizard_get"),
-                         profile="wizard_get"))
-        rows.append(_row("HTTP wizard page GET, p95 latency", "T22", med("wizard_get", "p95_ms"), "ms",
-                         reference=med("hello", "p95_ms"), ref_label="hello p95 ms",
-                         ratio=ratio("wizard_get", "hello", "p95_ms"), target="≤ 3× hello p95",
-                         met=ratio("wizard_get", "hello", "p95_ms") <= 3.0, load=_http_load(runs, "wizard_get"),
-                         profile="wizard_get"))
-        rows.append(_row("HTTP wizard submit (signed in, CSRF, rules, audit), throughput", "T23",
-                         med("wizard_submit", "rps"), "req/s", reference=med("wizard_get", "rps"),
-                         ref_label="wizard GET req/s", ratio=ratio("wizard_submit", "wizard_get", "rps"),
-                         target="≥ 0.5× wizard GET", met=ratio("wizard_submit", "wizard_get", "rps") >= 0.5,
-                         load=_http_load(runs, "wizard_submit"), profile="wizard_submit"))
-        rows.append(_row("HTTP wizard submit, p95 latency (SQLite)", "T23", med("wizard_submit", "p95_ms"), "ms",
-                         reference=med("hello", "p95_ms"), ref_label="hello p95 ms",
-                         ratio=ratio("wizard_submit", "hello", "p95_ms"), target="≤ 50 ms",
-                         met=med("wizard_submit", "p95_ms") <= 50.0, load=_http_load(runs, "wizard_submit"),
-                         profile="wizard_submit"))
-        rows.append(_row("HTTP review queue with filters, throughput", "issue 8/11", med("review_queue", "rps"),
-                         "req/s", reference=med("hello", "rps"), ref_label="hello req/s",
-                         ratio=ratio("review_queue", "hello", "rps"), target="(none; T26 is the query below)",
-                         load=_http_load(runs, "review_queue"),
-                         note=f"{http.get('database', '')}; p95 {med('review_queue', 'p95_ms'):.1f} ms"))
+        rows.append(
+            _row(
+                "HTTP hello route, throughput (floor)",
+                "T22",
+                med("hello", "rps"),
+                "req/s",
+                load=_http_load(runs, "hello"),
+                note=f"p95 {med('hello', 'p95_ms'):.1f} ms",
+            )
+        )
+        rows.append(
+            _row(
+                "HTTP wizard page GET, throughput",
+                "T22",
+                med("wizard_get", "rps"),
+                "req/s",
+                reference=med("hello", "rps"),
+                ref_label="hello req/s",
+                ratio=ratio("wizard_get", "hello", "rps"),
+                target="≥ 0.30× hello",
+                met=ratio("wizard_get", "hello", "rps") >= 0.30,
+                load=_http_load(runs, "wizard_get"),
+                profile="wizard_get",
+            )
+        )
+        rows.append(
+            _row(
+                "HTTP wizard page GET, p95 latency",
+                "T22",
+                med("wizard_get", "p95_ms"),
+                "ms",
+                reference=med("hello", "p95_ms"),
+                ref_label="hello p95 ms",
+                ratio=ratio("wizard_get", "hello", "p95_ms"),
+                target="≤ 3× hello p95",
+                met=ratio("wizard_get", "hello", "p95_ms") <= 3.0,
+                load=_http_load(runs, "wizard_get"),
+                profile="wizard_get",
+            )
+        )
+        rows.append(
+            _row(
+                "HTTP wizard submit (signed in, CSRF, rules, audit), throughput",
+                "T23",
+                med("wizard_submit", "rps"),
+                "req/s",
+                reference=med("wizard_get", "rps"),
+                ref_label="wizard GET req/s",
+                ratio=ratio("wizard_submit", "wizard_get", "rps"),
+                target="≥ 0.5× wizard GET",
+                met=ratio("wizard_submit", "wizard_get", "rps") >= 0.5,
+                load=_http_load(runs, "wizard_submit"),
+                profile="wizard_submit",
+            )
+        )
+        rows.append(
+            _row(
+                "HTTP wizard submit, p95 latency (SQLite)",
+                "T23",
+                med("wizard_submit", "p95_ms"),
+                "ms",
+                reference=med("hello", "p95_ms"),
+                ref_label="hello p95 ms",
+                ratio=ratio("wizard_submit", "hello", "p95_ms"),
+                target="≤ 50 ms",
+                met=med("wizard_submit", "p95_ms") <= 50.0,
+                load=_http_load(runs, "wizard_submit"),
+                profile="wizard_submit",
+            )
+        )
+        rows.append(
+            _row(
+                "HTTP review queue with filters, throughput",
+                "issue 8/11",
+                med("review_queue", "rps"),
+                "req/s",
+                reference=med("hello", "rps"),
+                ref_label="hello req/s",
+                ratio=ratio("review_queue", "hello", "rps"),
+                target="(none; T26 is the query below)",
+                load=_http_load(runs, "review_queue"),
+                note=f"{http.get('database', '')}; p95 {med('review_queue', 'p95_ms'):.1f} ms",
+            )
+        )
         if all("rps" in r.get("pdf_download", {}) for r in runs):
-            rows.append(_row(f"HTTP PDF download, p95 ({args.pdf_threads} concurrent)", "T25",
-                             med("pdf_download", "p95_ms") / 1000, "s",
-                             reference=(median(r["median_s"] for r in results["pdf"]["runs"])
-                                        if _runs(results.get("pdf"), "runs") else None),
-                             ref_label="in-process warm render median s",
-                             target="(T25 applies to the render below)", load=_http_load(runs, "pdf_download"),
-                             note=f"{med('pdf_download', 'rps'):.2f} PDFs/s"))
-        errors = sum(r[p].get("server_errors_5xx", 0) for r in runs for p in r if isinstance(r[p], dict))
+            rows.append(
+                _row(
+                    f"HTTP PDF download, p95 ({args.pdf_threads} concurrent)",
+                    "T25",
+                    med("pdf_download", "p95_ms") / 1000,
+                    "s",
+                    reference=(
+                        median(r["median_s"] for r in results["pdf"]["runs"])
+                        if _runs(results.get("pdf"), "runs")
+                        else None
+                    ),
+                    ref_label="in-process warm render median s",
+                    target="(T25 applies to the render below)",
+                    load=_http_load(runs, "pdf_download"),
+                    note=f"{med('pdf_download', 'rps'):.2f} PDFs/s",
+                )
+            )
+        errors = sum(
+            r[p].get("server_errors_5xx", 0) for r in runs for p in r if isinstance(r[p], dict)
+        )
         verified = (http or {}).get("audit_verify_after", {}).get("exit")
-        rows.append(_row("HTTP phases: server errors (5xx)", "T28", errors, "responses", target="0",
-                         met=errors == 0, note=f"audit chain verified afterwards: {'yes' if verified == 0 else 'NO'}"))
+        rows.append(
+            _row(
+                "HTTP phases: server errors (5xx)",
+                "T28",
+                errors,
+                "responses",
+                target="0",
+                met=errors == 0,
+                note=f"audit chain verified afterwards: {'yes' if verified == 0 else 'NO'}",
+            )
+        )
     else:
-        rows.append(_row("HTTP phases (hello, wizard GET/submit, review queue, PDF)", "T22/T23", None, "",
-                         not_run=_reason(http, "no runs")))
+        rows.append(
+            _row(
+                "HTTP phases (hello, wizard GET/submit, review queue, PDF)",
+                "T22/T23",
+                None,
+                "",
+                not_run=_reason(http, "no runs"),
+            )
+        )
 
     rules_runs = _runs(results.get("rules"), "runs")
     if rules_runs:
-        rows.append(_row("Rule evaluation per decision (113 rules), median", "T24",
-                         median(r["evaluate_ms"] for r in rules_runs), "ms", target="≤ 1 ms",
-                         met=median(r["evaluate_ms"] for r in rules_runs) <= 1.0, load=_load(rules_runs),
-                         profile="rules_eval",
-                         note=f"with would-change: {median(r['evaluate_with_would_change_ms'] for r in rules_runs):.1f} ms"))
+        rows.append(
+            _row(
+                "Rule evaluation per decision (113 rules), median",
+                "T24",
+                median(r["evaluate_ms"] for r in rules_runs),
+                "ms",
+                target="≤ 1 ms",
+                met=median(r["evaluate_ms"] for r in rules_runs) <= 1.0,
+                load=_load(rules_runs),
+                profile="rules_eval",
+                note=f"with would-change: {median(r['evaluate_with_would_change_ms'] for r in rules_runs):.1f} ms",
+            )
+        )
         load_ms = median(r["load_ms"] for r in rules_runs)
-        rows.append(_row("Rule-set load and validation, median", "T24/issue 3", load_ms, "ms",
-                         reference=median(r["floor_yaml_parse_ms"] for r in rules_runs),
-                         ref_label="read+parse the YAML ms",
-                         ratio=median(r["load_ms"] / r["floor_yaml_parse_ms"] for r in rules_runs),
-                         target="≤ 200 ms", met=load_ms <= 200, load=_load(rules_runs), profile="rules_load",
-                         note=f"cold import+load {median(r['cold_import_and_load_ms'] for r in rules_runs):.0f} ms"))
+        rows.append(
+            _row(
+                "Rule-set load and validation, median",
+                "T24/issue 3",
+                load_ms,
+                "ms",
+                reference=median(r["floor_yaml_parse_ms"] for r in rules_runs),
+                ref_label="read+parse the YAML ms",
+                ratio=median(r["load_ms"] / r["floor_yaml_parse_ms"] for r in rules_runs),
+                target="≤ 200 ms",
+                met=load_ms <= 200,
+                load=_load(rules_runs),
+                profile="rules_load",
+                note=f"cold import+load {median(r['cold_import_and_load_ms'] for r in rules_runs):.0f} ms",
+            )
+        )
     else:
-        rows.append(_row("Rule evaluation and rule-set load", "T24", None, "", not_run=_reason(results.get("rules"), "")))
+        rows.append(
+            _row(
+                "Rule evaluation and rule-set load",
+                "T24",
+                None,
+                "",
+                not_run=_reason(results.get("rules"), ""),
+            )
+        )
 
     audit = results.get("audit") or {}
     ver = audit.get("verification_sqlite")
     if isinstance(ver, dict) and ver.get("verify_s"):
         verify_s, floor_s = median(ver["verify_s"]), median(ver["floor_s"])
-        rows.append(_row(f"Audit verification, {ver['rows']:,} events, SQLite", "T18", verify_s, "s",
-                         reference=floor_s, ref_label="read+hash floor s",
-                         ratio=median(v / f for v, f in zip(ver["verify_s"], ver["floor_s"], strict=False)),
-                         target="≤ 1.25× floor (≤ 5 s on the reference machine)",
-                         met=median(v / f for v, f in zip(ver["verify_s"], ver["floor_s"], strict=False)) <= 1.25,
-                         load=f"{ver['load_avg_start'][0]:.1f}→{ver['load_avg_end'][0]:.1f}", profile="audit_verify",
-                         note=f"{ver['rows'] / verify_s:,.0f} rows/s"))
+        rows.append(
+            _row(
+                f"Audit verification, {ver['rows']:,} events, SQLite",
+                "T18",
+                verify_s,
+                "s",
+                reference=floor_s,
+                ref_label="read+hash floor s",
+                ratio=median(v / f for v, f in zip(ver["verify_s"], ver["floor_s"], strict=False)),
+                target="≤ 1.25× floor (≤ 5 s on the reference machine)",
+                met=median(v / f for v, f in zip(ver["verify_s"], ver["floor_s"], strict=False))
+                <= 1.25,
+                load=f"{ver['load_avg_start'][0]:.1f}→{ver['load_avg_end'][0]:.1f}",
+                profile="audit_verify",
+                note=f"{ver['rows'] / verify_s:,.0f} rows/s",
+            )
+        )
     else:
         reason = ver.get("not_run") if isinstance(ver, dict) else None
-        rows.append(_row("Audit verification, 1,000,000 events", "T18", None, "",
-                         not_run=f"not run: {reason}" if reason else _reason(audit or None, "no verification result")))
-    for key, label, limit in (("append_sqlite", "SQLite WAL synchronous=FULL", 10), ("append_postgresql", "PostgreSQL", 30)):
+        rows.append(
+            _row(
+                "Audit verification, 1,000,000 events",
+                "T18",
+                None,
+                "",
+                not_run=f"not run: {reason}"
+                if reason
+                else _reason(audit or None, "no verification result"),
+            )
+        )
+    for key, label, limit in (
+        ("append_sqlite", "SQLite WAL synchronous=FULL", 10),
+        ("append_postgresql", "PostgreSQL", 30),
+    ):
         appends = _runs(audit, key)
         if appends:
             p99 = median(r["p99_ms"] for r in appends)
-            rows.append(_row(f"Audit append p99, 4 writers, {label}", "T27", p99, "ms",
-                             reference=median(r["p50_ms"] for r in appends), ref_label="p50 ms same run",
-                             ratio=median(r["p99_ms"] / r["p50_ms"] for r in appends if r["p50_ms"]),
-                             target=f"≤ {limit} ms", met=p99 <= limit, load=_load(appends),
-                             note=f"{median(r['appends'] / r['wall_s'] for r in appends):.0f} appends/s; "
-                                  f"chain ok: {all(r['chain_ok'] for r in appends)}"))
+            rows.append(
+                _row(
+                    f"Audit append p99, 4 writers, {label}",
+                    "T27",
+                    p99,
+                    "ms",
+                    reference=median(r["p50_ms"] for r in appends),
+                    ref_label="p50 ms same run",
+                    ratio=median(r["p99_ms"] / r["p50_ms"] for r in appends if r["p50_ms"]),
+                    target=f"≤ {limit} ms",
+                    met=p99 <= limit,
+                    load=_load(appends),
+                    note=f"{median(r['appends'] / r['wall_s'] for r in appends):.0f} appends/s; "
+                    f"chain ok: {all(r['chain_ok'] for r in appends)}",
+                )
+            )
         elif isinstance(audit.get(key), dict) and "not_run" in audit[key]:
-            rows.append(_row(f"Audit append p99, 4 writers, {label}", "T27", None, "",
-                             not_run="not run: " + audit[key]["not_run"]))
+            rows.append(
+                _row(
+                    f"Audit append p99, 4 writers, {label}",
+                    "T27",
+                    None,
+                    "",
+                    not_run="not run: " + audit[key]["not_run"],
+                )
+            )
         else:
-            rows.append(_row(f"Audit append p99, 4 writers, {label}", "T27", None, "",
-                             not_run=_reason(audit or None, "PostgreSQL not configured" if "postgres" in key else "")))
+            rows.append(
+                _row(
+                    f"Audit append p99, 4 writers, {label}",
+                    "T27",
+                    None,
+                    "",
+                    not_run=_reason(
+                        audit or None, "PostgreSQL not configured" if "postgres" in key else ""
+                    ),
+                )
+            )
 
     review = results.get("review") or {}
     for key, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
         keyset = _runs(review, key)
         if keyset:
             worst = median(r["worst_p95_ms"] for r in keyset)
-            ref = median(r["unfiltered_page1_p95_ms"] for r in keyset if r["unfiltered_page1_p95_ms"])
-            rows.append(_row(f"Review queue keyset query, worst p95 over every filter, page 1 and ≥ 20,000 rows in, "
-                             f"{review.get('rows', 0):,} decisions, {label}", "T26/issue 8", worst, "ms",
-                             reference=ref, ref_label="unfiltered page 1 p95 ms", ratio=worst / ref if ref else None,
-                             target="≤ 10 ms", met=worst <= 10.0, load=_load(keyset),
-                             note=f"slowest: {keyset[0]['worst_case']}; index search everywhere: "
-                                  f"{all(r['index_used_everywhere'] for r in keyset)}"))
+            ref = median(
+                r["unfiltered_page1_p95_ms"] for r in keyset if r["unfiltered_page1_p95_ms"]
+            )
+            rows.append(
+                _row(
+                    f"Review queue keyset query, worst p95 over every filter, page 1 and ≥ 20,000 rows in, "
+                    f"{review.get('rows', 0):,} decisions, {label}",
+                    "T26/issue 8",
+                    worst,
+                    "ms",
+                    reference=ref,
+                    ref_label="unfiltered page 1 p95 ms",
+                    ratio=worst / ref if ref else None,
+                    target="≤ 10 ms",
+                    met=worst <= 10.0,
+                    load=_load(keyset),
+                    note=f"slowest: {keyset[0]['worst_case']}; index search everywhere: "
+                    f"{all(r['index_used_everywhere'] for r in keyset)}",
+                )
+            )
+        elif isinstance(review.get(key), dict) and "not_run" in review[key]:
+            rows.append(
+                _row(
+                    f"Review queue keyset query, 1,000,000 decisions, {label}",
+                    "T26/issue 8",
+                    None,
+                    "",
+                    not_run="not run: " + review[key]["not_run"],
+                )
+            )
         else:
-            rows.append(_row(f"Review queue keyset query, 1,000,000 decisions, {label}", "T26/issue 8", None, "",
-                             not_run=_reason(review or None, "PostgreSQL not configured" if key == "postgresql" else "")))
+            rows.append(
+                _row(
+                    f"Review queue keyset query, 1,000,000 decisions, {label}",
+                    "T26/issue 8",
+                    None,
+                    "",
+                    not_run=_reason(
+                        review or None, "PostgreSQL not configured" if key == "postgresql" else ""
+                    ),
+                )
+            )
 
     pdf = _runs(results.get("pdf"), "runs")
     if pdf:
         p95 = median(r["p95_s"] for r in pdf)
         html_s = results["pdf"]["html_only_median_s"]
-        rows.append(_row(f"Warm PDF render, {results['pdf']['pages']}-page record, p95", "T25", p95, "s",
-                         reference=html_s, ref_label="HTML only (no WeasyPrint) s",
-                         ratio=p95 / html_s if html_s else None, target="≤ 1.5 s", met=p95 <= 1.5,
-                         load=_load(pdf), profile="pdf",
-                         note=f"CPU time p95 {median(r['cpu_p95_s'] for r in pdf):.2f} s; "
-                              f"HarfBuzz subsetting: {results['pdf']['harfbuzz_subsetting']}"))
+        rows.append(
+            _row(
+                f"Warm PDF render, {results['pdf']['pages']}-page record, p95",
+                "T25",
+                p95,
+                "s",
+                reference=html_s,
+                ref_label="HTML only (no WeasyPrint) s",
+                ratio=p95 / html_s if html_s else None,
+                target="≤ 1.5 s",
+                met=p95 <= 1.5,
+                load=_load(pdf),
+                profile="pdf",
+                note=f"CPU time p95 {median(r['cpu_p95_s'] for r in pdf):.2f} s; "
+                f"HarfBuzz subsetting: {results['pdf']['harfbuzz_subsetting']}",
+            )
+        )
     else:
-        rows.append(_row("Warm PDF render", "T25", None, "", not_run=_reason(results.get("pdf"), "")))
+        rows.append(
+            _row("Warm PDF render", "T25", None, "", not_run=_reason(results.get("pdf"), ""))
+        )
     return rows
 
 
@@ -668,25 +1031,40 @@ def _fmt(value: Any, unit: str = "") -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
-        text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}"
+        text = (
+            f"{value:,.0f}"
+            if abs(value) >= 100
+            else f"{value:.3g}"
+            if abs(value) < 1
+            else f"{value:.2f}"
+        )
     else:
         text = f"{value:,}"
     return f"{text} {unit}".strip()
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| Figure | Result (median of 3) | Floor / reference, same run | Ratio | Target | Met? | Load avg 1 min |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| Figure | Result (median of 3) | Floor / reference, same run | Ratio | Target | Met? | Load avg 1 min |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         if "not_run" in r:
-            lines.append(f"| {r['figure']} ({r['target_id']}) | {r['not_run']} | | | | not run | |")
+            reason = " ".join(r["not_run"].replace("|", "/").split())[:400]
+            lines.append(f"| {r['figure']} ({r['target_id']}) | {reason} | | | | not run | |")
             continue
         met = {True: "yes", False: "**no**", None: "—"}[r["met"]]
-        ref = f"{_fmt(r['reference'])} ({r['reference_label']})" if r["reference"] is not None else "—"
+        ref = (
+            f"{_fmt(r['reference'])} ({r['reference_label']})"
+            if r["reference"] is not None
+            else "—"
+        )
         ratio = f"{r['ratio']:.2f}×" if r["ratio"] is not None else "—"
         result = _fmt(r["result"], r["unit"]) + (f"; {r['note']}" if r["note"] else "")
-        lines.append(f"| {r['figure']} ({r['target_id']}) | {result} | {ref} | {ratio} | {r['target'] or '—'} "
-                     f"| {met} | {r['load_avg_1m']} |")
+        lines.append(
+            f"| {r['figure']} ({r['target_id']}) | {result} | {ref} | {ratio} | {r['target'] or '—'} "
+            f"| {met} | {r['load_avg_1m']} |"
+        )
     return "\n".join(lines)
 
 
@@ -698,11 +1076,20 @@ def _profile_text(name: str, prof: dict[str, Any]) -> str:
     packages = prof.get("own_time_by_package", {})
     cum = (prof.get("top_project_cumulative") or prof["top_cumulative"])[:6]
     own = prof["top_own"][:4]
-    parts = [f"- `{name}`: {total * 1000:.1f} ms per call under cProfile (profiling inflates it). "
-             "Own time by package: " + "; ".join(f"{k} {v / total:.0%}" for k, v in list(packages.items())[:6]) + ".",
-             "  Our code, cumulative: " + "; ".join(f"`{r['function']}` {r['cum_s'] * 1000:.1f} ms" for r in cum) + ".",
-             "  Hottest functions (own time): " + "; ".join(
-                 f"`{r['function']}` {r['own_s'] * 1000:.2f} ms ({r['own_s'] / total:.0%})" for r in own) + "."]
+    parts = [
+        f"- `{name}`: {total * 1000:.1f} ms per call under cProfile (profiling inflates it). "
+        "Own time by package: "
+        + "; ".join(f"{k} {v / total:.0%}" for k, v in list(packages.items())[:6])
+        + ".",
+        "  Our code, cumulative: "
+        + "; ".join(f"`{r['function']}` {r['cum_s'] * 1000:.1f} ms" for r in cum)
+        + ".",
+        "  Hottest functions (own time): "
+        + "; ".join(
+            f"`{r['function']}` {r['own_s'] * 1000:.2f} ms ({r['own_s'] / total:.0%})" for r in own
+        )
+        + ".",
+    ]
     return "\n".join(parts)
 
 
@@ -711,7 +1098,7 @@ def write_doc(summary: dict[str, Any], path: Path) -> None:
     settings = summary["settings"]
     http = parts.get("http") or {}
     missed = [r for r in rows if r.get("met") is False]
-    profiles = (parts.get("profiles") or {})
+    profiles = parts.get("profiles") or {}
     lines = [
         "# Performance",
         "",
@@ -723,7 +1110,7 @@ def write_doc(summary: dict[str, Any], path: Path) -> None:
         f"- Date: {info['date']}; git commit {info['git_commit']}",
         f"- Machine: {info['cpus']} CPUs ({info['cpu_model']}), {info['memory_gib']} GiB memory, Python {info['python']}",
         f"- Load average (1, 5, 15 min) at start {info['load_avg']}, at end {info.get('load_avg_end')}; "
-        f"`make bench` took {info['total_wall_s'] / 60:.1f} min",
+        f"`bench/run_all.py` ran for {info['total_wall_s'] / 60:.1f} min in this invocation",
         f"- 1M-row data sets (built once, reused by the 3 repeats): audit "
         f"{(parts.get('audit') or {}).get('dataset', 'n/a')}; review {(parts.get('review') or {}).get('dataset', 'n/a')}; "
         f"own cache {summary['datasets']}",
@@ -736,10 +1123,14 @@ def write_doc(summary: dict[str, Any], path: Path) -> None:
         "includes a TCP connect, as with wrk against gunicorn sync. The client sends the Secure cookie over "
         "plain http on loopback (a browser would not; nothing else differs from production).",
         f"- Database for HTTP phases: {http.get('database', 'n/a')}",
-        "- Wall time per part: " + ", ".join(
-            f"{k} {v['part_wall_s']:.0f} s" + (f" (from the run of {v['from_earlier_run']})"
-                                              if v.get("from_earlier_run") else "")
-            for k, v in parts.items() if isinstance(v, dict) and "part_wall_s" in v),
+        *[f"- {note}" for note in summary.get("notes", [])],
+        "- Wall time per part: "
+        + ", ".join(
+            f"{k} {v['part_wall_s']:.0f} s"
+            + (f" (from the run of {v['from_earlier_run']})" if v.get("from_earlier_run") else "")
+            for k, v in parts.items()
+            if isinstance(v, dict) and v.get("part_wall_s") is not None
+        ),
         "",
         "A machine shared with other work stretches wall-clock times; the load average column shows how busy",
         "it was while each figure was taken. Ratios to a same-run floor are the figures to compare across",
@@ -754,20 +1145,28 @@ def write_doc(summary: dict[str, Any], path: Path) -> None:
         lines += ["## Where the time goes (targets missed in this run)", ""]
         seen = set()
         for row in missed:
-            lines.append(f"- **{row['figure']}** ({row['target_id']}): {_fmt(row['result'], row['unit'])} "
-                         f"against {row['target']}.")
+            lines.append(
+                f"- **{row['figure']}** ({row['target_id']}): {_fmt(row['result'], row['unit'])} "
+                f"against {row['target']}."
+            )
             name = row.get("profile")
             if name and name not in seen and name in profiles:
                 seen.add(name)
                 lines.append("  " + _profile_text(name, profiles[name]).replace("\n", "\n  "))
                 if name.startswith("wizard") and "hello" in profiles:
-                    lines.append("  " + _profile_text("hello (same process, for comparison)", profiles["hello"])
-                                 .replace("\n", "\n  "))
+                    lines.append(
+                        "  "
+                        + _profile_text(
+                            "hello (same process, for comparison)", profiles["hello"]
+                        ).replace("\n", "\n  ")
+                    )
             elif "append" in row["figure"]:
-                lines.append("  Appends serialise on the database write lock (BEGIN IMMEDIATE / advisory lock) "
-                             "and each commit waits for fsync; with 4 writers on 2 busy CPUs the p99 is "
-                             "queueing behind other writers' fsyncs, not CPU in the append code (p50 is the "
-                             "reference column).")
+                lines.append(
+                    "  Appends serialise on the database write lock (BEGIN IMMEDIATE / advisory lock) "
+                    "and each commit waits for fsync; with 4 writers on 2 busy CPUs the p99 is "
+                    "queueing behind other writers' fsyncs, not CPU in the append code (p50 is the "
+                    "reference column)."
+                )
         lines.append("")
         lines += [EXPLANATIONS, ""]
     lines += [common.SOAK_START, common.soak_section(), common.SOAK_END, ""]
@@ -809,13 +1208,36 @@ def prepare_cache(rebuild: bool) -> str:
 
 
 def child_args(args: argparse.Namespace) -> list[str]:
-    return ["--audit-rows", str(args.audit_rows), "--review-rows", str(args.review_rows),
-            "--appends", str(args.appends), "--review-repeats", str(args.review_repeats),
-            "--pdf-renders", str(args.pdf_renders), "--rule-evals", str(args.rule_evals),
-            "--rule-loads", str(args.rule_loads), "--threads", str(args.threads),
-            "--pdf-threads", str(args.pdf_threads), "--seconds", str(args.seconds),
-            "--submit-rate", str(args.submit_rate), "--deployment", args.deployment,
-            "--pg", args.pg or "", "--profiles", args.profiles]
+    return [
+        "--audit-rows",
+        str(args.audit_rows),
+        "--review-rows",
+        str(args.review_rows),
+        "--appends",
+        str(args.appends),
+        "--review-repeats",
+        str(args.review_repeats),
+        "--pdf-renders",
+        str(args.pdf_renders),
+        "--rule-evals",
+        str(args.rule_evals),
+        "--rule-loads",
+        str(args.rule_loads),
+        "--threads",
+        str(args.threads),
+        "--pdf-threads",
+        str(args.pdf_threads),
+        "--seconds",
+        str(args.seconds),
+        "--submit-rate",
+        str(args.submit_rate),
+        "--deployment",
+        args.deployment,
+        "--pg",
+        args.pg or "",
+        "--profiles",
+        args.profiles,
+    ] + (["--skip-review-pg"] if args.skip_review_pg else [])
 
 
 def run_part(name: str, args: argparse.Namespace, timeout: float, work: Path) -> dict[str, Any]:
@@ -824,21 +1246,39 @@ def run_part(name: str, args: argparse.Namespace, timeout: float, work: Path) ->
     began, start = time.perf_counter(), loadavg()
     print(f"== {name} (load {start[0]})", flush=True)
     try:
-        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--part", name,
-                               "--part-out", str(out), *child_args(args)], cwd=ROOT, timeout=timeout,
-                              capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--part",
+                name,
+                "--part-out",
+                str(out),
+                *child_args(args),
+            ],
+            cwd=ROOT,
+            timeout=timeout,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         (work / f"{name}.log").write_text(proc.stdout + proc.stderr)
         if proc.returncode != 0 or not out.exists():
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-            result: dict[str, Any] = {"not_run": f"exit {proc.returncode}: {' | '.join(tail)[-600:]}"}
+            result: dict[str, Any] = {
+                "not_run": f"exit {proc.returncode}: {' | '.join(tail)[-600:]}"
+            }
         else:
             result = json.loads(out.read_text())
     except subprocess.TimeoutExpired:
         result = {"not_run": f"timed out after {timeout:.0f} s"}
     result["part_wall_s"] = round(time.perf_counter() - began, 1)
     result["part_load_avg_start"], result["part_load_avg_end"] = start, loadavg()
-    print(f"   {name}: {result['part_wall_s']} s" + (f" NOT RUN {result['not_run']}" if "not_run" in result else ""),
-          flush=True)
+    print(
+        f"   {name}: {result['part_wall_s']} s"
+        + (f" NOT RUN {result['not_run']}" if "not_run" in result else ""),
+        flush=True,
+    )
     return result
 
 
@@ -847,34 +1287,72 @@ def _previous_parts() -> dict[str, Any]:
         old = json.loads((RESULTS / "summary.json").read_text())
     except (OSError, ValueError):
         return {}
-    return {**{k: v for k, v in old.get("parts", {}).items() if k != "profiles"}, "_date": old["machine"]["date"]}
+    return {**old.get("parts", {}), "_date": old["machine"]["date"]}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {PARTS}")
-    parser.add_argument("--quick", action="store_true", help="small data sets and short phases (smoke run)")
-    parser.add_argument("--rebuild", action="store_true", help="rebuild the cached 1M-row data sets")
-    parser.add_argument("--no-profiles", action="store_true", help="skip profiling the missed targets")
+def main(argv: list[str] | None = None) -> int:  # noqa: C901
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__,
+    )
+    parser.add_argument(
+        "--parts", default=",".join(PARTS), help=f"comma-separated subset of {PARTS}"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small data sets and short phases (smoke run)"
+    )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="rebuild the cached 1M-row data sets"
+    )
+    parser.add_argument(
+        "--no-profiles", action="store_true", help="skip profiling the missed targets"
+    )
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/performance.md")
-    parser.add_argument("--keep-others", action="store_true",
-                        help="take the parts not in --parts from the existing summary.json (marked as such)")
-    parser.add_argument("--pg", default=os.environ.get("DECISION_AID_TEST_DATABASE_URL", PG_DEFAULT),
-                        help="PostgreSQL admin URL for throwaway databases ('' to skip)")
+    parser.add_argument(
+        "--note", action="append", default=[], help="a line to add to the report's header"
+    )
+    parser.add_argument(
+        "--keep-others",
+        action="store_true",
+        help="take the parts not in --parts from the existing summary.json (marked as such)",
+    )
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("DECISION_AID_TEST_DATABASE_URL", PG_DEFAULT),
+        help="PostgreSQL admin URL for throwaway databases ('' to skip)",
+    )
     parser.add_argument("--audit-rows", type=int, default=1_000_000)
     parser.add_argument("--review-rows", type=int, default=1_000_000)
     parser.add_argument("--appends", type=int, default=250, help="per writer, 4 writers")
-    parser.add_argument("--review-repeats", type=int, default=20, help="timings per query and depth")
+    parser.add_argument(
+        "--review-repeats", type=int, default=20, help="timings per query and depth"
+    )
+    parser.add_argument(
+        "--skip-review-pg", action="store_true", help="no 1M-row PostgreSQL review data set"
+    )
     parser.add_argument("--pdf-renders", type=int, default=8, help="warm renders per run")
     parser.add_argument("--rule-evals", type=int, default=300)
     parser.add_argument("--rule-loads", type=int, default=5)
     parser.add_argument("--threads", type=int, default=16, help="concurrent clients per HTTP phase")
     parser.add_argument("--pdf-threads", type=int, default=2, help="concurrent PDF downloads")
-    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per HTTP phase")
-    parser.add_argument("--submit-rate", type=float, default=25.0, help="drafts per user per second")
-    parser.add_argument("--deployment", default="production", choices=("production", "test", "development"))
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, help="measured seconds per HTTP phase"
+    )
+    parser.add_argument(
+        "--submit-rate", type=float, default=25.0, help="drafts per user per second"
+    )
+    parser.add_argument(
+        "--deployment", default="production", choices=("production", "test", "development")
+    )
     parser.add_argument("--profiles", default="", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--use-part",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="take a part's result from a JSON file written by --part (e.g. a rerun)",
+    )
     parser.add_argument("--part", choices=(*PARTS, "profile"), help=argparse.SUPPRESS)
     parser.add_argument("--part-out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -883,11 +1361,21 @@ def main(argv: list[str] | None = None) -> int:
         args.review_rows = min(args.review_rows, 20_000)
         args.appends, args.review_repeats, args.pdf_renders = 30, 5, 3
         args.rule_evals, args.rule_loads, args.seconds, args.threads = 50, 2, 2.0, 4
+    if args.pg:
+        from decision_aid.config import normalise_db_url
+
+        args.pg = normalise_db_url(args.pg)  # the psycopg 3 driver, as the app uses
     args.pg = args.pg or None
 
     if args.part:  # child process: one part, JSON to --part-out
-        func = {"rules": part_rules, "audit": part_audit, "review": part_review, "pdf": part_pdf,
-                "http": part_http, "profile": part_profile}[args.part]
+        func = {
+            "rules": part_rules,
+            "audit": part_audit,
+            "review": part_review,
+            "pdf": part_pdf,
+            "http": part_http,
+            "profile": part_profile,
+        }[args.part]
         try:
             result = func(args)
         except Exception:
@@ -899,36 +1387,75 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     info = common.machine()
     parts = [p for p in args.parts.split(",") if p]
-    cache_state = prepare_cache(args.rebuild)
-    print(f"bench: {info['cpus']} CPUs, {info['memory_gib']} GiB, load {info['load_avg']}; "
-          f"data sets {cache_state}", flush=True)
+    cache_state = (
+        prepare_cache(args.rebuild)
+        if set(parts) & {"audit", "review", "http"}
+        else "not touched (no part uses it in this run)"
+    )
+    print(
+        f"bench: {info['cpus']} CPUs, {info['memory_gib']} GiB, load {info['load_avg']}; "
+        f"data sets {cache_state}",
+        flush=True,
+    )
     budget = {"rules": 300, "audit": 1500, "review": 1800, "pdf": 600, "http": 1500}
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-all-") as folder:
         work = Path(folder)
         previous = _previous_parts() if args.keep_others else {}
+        for spec in args.use_part:
+            name, _, file = spec.partition("=")
+            previous[name] = {
+                **json.loads(Path(file).read_text()),
+                "part_wall_s": None,
+                "rerun_separately": file,
+            }
+            parts = [p for p in parts if p != name]
         for name in PARTS:
             if name in parts:
                 results[name] = run_part(name, args, budget[name], work)
-            elif name in previous:
-                results[name] = {**previous[name], "from_earlier_run": previous["_date"]}
+            elif name in previous and "not_run" not in previous[name]:
+                results[name] = previous[name]
+                if "rerun_separately" not in previous[name]:
+                    results[name]["from_earlier_run"] = previous.get("_date")
         rows = figures(results, args)
         missed = sorted({r["profile"] for r in rows if r.get("met") is False and r.get("profile")})
-        if missed and not args.no_profiles:
-            args.profiles = ",".join(missed)
-            results["profiles"] = run_part("profile", args, 600, work)
+        kept = (
+            {
+                k: v
+                for k, v in (previous.get("profiles") or {}).items()
+                if k in missed or k == "hello"
+            }
+            if not set(parts) & {"http", "rules", "pdf"}
+            else {}
+        )
+        todo = [m for m in missed if m not in kept]
+        if todo and not args.no_profiles:
+            args.profiles = ",".join(todo)
+            results["profiles"] = {**kept, **run_part("profile", args, 600, work)}
+        elif kept:
+            results["profiles"] = kept
     info["load_avg_end"] = loadavg()
     info["total_wall_s"] = round(time.perf_counter() - began, 1)
-    summary = {"machine": info, "settings": {k: v for k, v in vars(args).items()
-                                             if k not in ("part", "part_out", "profiles")},
-               "datasets": cache_state, "figures": rows, "parts": results}
+    summary = {
+        "notes": args.note,
+        "machine": info,
+        "settings": {
+            k: v for k, v in vars(args).items() if k not in ("part", "part_out", "profiles")
+        },
+        "datasets": cache_state,
+        "figures": rows,
+        "parts": results,
+    }
     out = (CACHE / "summary-quick.json") if args.quick else (RESULTS / "summary.json")
     common.write_json(out, summary)
     if not args.no_doc and not args.quick:
         write_doc(summary, DOC)
     print(table(rows))
-    print(f"\nwrote {out.relative_to(ROOT)}" + ("" if args.no_doc or args.quick else f" and {DOC.relative_to(ROOT)}")
-          + f" in {info['total_wall_s']:.0f} s")
+    print(
+        f"\nwrote {out.relative_to(ROOT)}"
+        + ("" if args.no_doc or args.quick else f" and {DOC.relative_to(ROOT)}")
+        + f" in {info['total_wall_s']:.0f} s"
+    )
     return 0
 
 
