@@ -39,11 +39,23 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Connection) -> None:
-    """Emit BEGIN (or BEGIN IMMEDIATE for write transactions) on SQLite."""
+    """Emit BEGIN, or BEGIN IMMEDIATE for write transactions, on SQLite.
+
+    In WAL mode a transaction that has read and then tries to write, after another process
+    committed, fails at once with "database is locked" (the busy timeout cannot help it).
+    So every transaction of a POST (which will write) takes the write lock first and waits
+    its turn; reads in GET requests stay concurrent.
+    """
     if conn.dialect.name != "sqlite":
         return
-    immediate = conn.get_execution_options().get(IMMEDIATE, False)
+    immediate = conn.get_execution_options().get(IMMEDIATE, False) or _request_writes()
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _request_writes() -> bool:
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method not in {"GET", "HEAD", "OPTIONS"}
 
 
 @contextmanager

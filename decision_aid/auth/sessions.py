@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
 
 from decision_aid import clock
+from decision_aid.database import write_transaction
 from decision_aid.extensions import db
 from decision_aid.models import WebSession
 
@@ -63,8 +64,7 @@ class DatabaseSessionInterface(SessionInterface):
             return ServerSession()
         if row is None or session_expired(row, clock.now(), *_limits(app)):
             if row is not None and row.ended_at is None:
-                row.ended_at = clock.now()
-                db.session.commit()
+                _end_row(token)
             return ServerSession()
         return ServerSession(dict(row.data or {}), token=token)
 
@@ -108,15 +108,22 @@ def _store(session: ServerSession, created: bool) -> None:
     assert session.token is not None
     key = token_key(session.token)
     row = None if created else db.session.get(WebSession, key)
+    due = row is None or session.modified or now - row.last_seen_at >= TOUCH_INTERVAL
+    if not due:
+        return
+    with write_transaction():  # the write lock first: see decision_aid.database
+        _write_row(session, key, now, created)
+
+
+def _write_row(session: ServerSession, key: str, now: dt.datetime, created: bool) -> None:
+    row = None if created else db.session.get(WebSession, key)
     if row is None:
         row = WebSession(id=key, created_at=now, last_seen_at=now, data={}, user_agent=_user_agent())
         db.session.add(row)
     if created or session.modified:
         row.data = dict(session)
         row.user_id = _user_id(session)
-    if created or session.modified or now - row.last_seen_at >= TOUCH_INTERVAL:
-        row.last_seen_at = now
-        db.session.commit()
+    row.last_seen_at = now
 
 
 def _user_agent() -> str:
@@ -135,10 +142,10 @@ def _user_id(session: ServerSession) -> uuid.UUID | None:
 def _end_row(token: str | None) -> None:
     if not token:
         return
-    row = db.session.get(WebSession, token_key(token))
-    if row is not None and row.ended_at is None:
-        row.ended_at = clock.now()
-        db.session.commit()
+    with write_transaction():
+        row = db.session.get(WebSession, token_key(token))
+        if row is not None and row.ended_at is None:
+            row.ended_at = clock.now()
 
 
 def end_user_sessions(user_id: uuid.UUID, *, except_key: str | None = None) -> int:
