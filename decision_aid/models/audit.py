@@ -8,17 +8,17 @@ Rows are never updated or deleted: database triggers and an ORM guard refuse it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, LargeBinary, String, event
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
 
-from decision_aid.models.base import Base, UTCDateTime
+from decision_aid.models.base import Base, ImmutableRowError, UTCDateTime, insert_only
 
 # On SQLite an INTEGER PRIMARY KEY is the rowid: ordered scans by seq need no separate index.
 SeqType = BigInteger().with_variant(Integer(), "sqlite")
 
 
+@insert_only("audit events are never altered")
 class AuditEvent(Base):
     """One chain entry. `seq` is gapless: set under the append lock, never autoincrement."""
 
@@ -46,25 +46,4 @@ class AuditEvent(Base):
         return f"<AuditEvent {self.seq} {self.event_type} {self.entry_hash[:8]}>"
 
 
-class AuditLogImmutableError(RuntimeError):
-    """Raised when code tries to update or delete an audit event through the ORM."""
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_audit_changes(session: Session, flush_context: Any, instances: Any) -> None:
-    """Application-level guard, in front of the database triggers: audit rows never change."""
-    for obj in session.deleted:
-        if isinstance(obj, AuditEvent):
-            raise AuditLogImmutableError("audit events cannot be deleted")
-    for obj in session.dirty:
-        if isinstance(obj, AuditEvent) and session.is_modified(obj, include_collections=False):
-            raise AuditLogImmutableError("audit events cannot be changed")
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _refuse_bulk_audit_changes(state: ORMExecuteState) -> None:
-    """Bulk `update(AuditEvent)` / `delete(AuditEvent)` statements bypass flush: refuse them too."""
-    if not (state.is_update or state.is_delete):
-        return
-    if any(mapper.class_ is AuditEvent for mapper in state.all_mappers):
-        raise AuditLogImmutableError("audit events cannot be changed or deleted")
+AuditLogImmutableError = ImmutableRowError  # one guard for every insert-only model (models/base.py)

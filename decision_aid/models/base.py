@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from sqlalchemy import MetaData, TypeDecorator
+from sqlalchemy import MetaData, TypeDecorator, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 from sqlalchemy.types import DateTime
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -47,3 +51,53 @@ class Base(DeclarativeBase):
 def new_uuid() -> uuid.UUID:
     """Random identifiers for URLs: they reveal nothing about order or volume."""
     return uuid.uuid4()
+
+
+class ImmutableRowError(RuntimeError):
+    """Raised when code tries to update or delete an insert-only row through the ORM."""
+
+
+_INSERT_ONLY: dict[type, str] = {}
+
+
+def insert_only(message: str) -> Callable[[type[T]], type[T]]:
+    """Class decorator: rows of this model are never updated or deleted through the ORM.
+
+    The database triggers (decision_aid.audit.immutability) are the real guard; this one fails
+    earlier, in Python, with a message that says what to do instead.
+    """
+
+    def register(cls: type[T]) -> type[T]:
+        _INSERT_ONLY[cls] = message
+        return cls
+
+    return register
+
+
+def _insert_only_message(obj: object) -> str | None:
+    for cls, message in _INSERT_ONLY.items():
+        if isinstance(obj, cls):
+            return message
+    return None
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes(session: Session, flush_context: Any, instances: Any) -> None:
+    """Refuse deletes and real modifications of insert-only rows before anything is sent."""
+    for obj in session.deleted:
+        if (message := _insert_only_message(obj)) is not None:
+            raise ImmutableRowError(f"{type(obj).__name__} rows cannot be deleted: {message}")
+    for obj in session.dirty:
+        message = _insert_only_message(obj)
+        if message is not None and session.is_modified(obj, include_collections=False):
+            raise ImmutableRowError(f"{type(obj).__name__} rows cannot be changed: {message}")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_changes(state: ORMExecuteState) -> None:
+    """Bulk update() and delete() statements bypass flush: refuse them for insert-only models."""
+    if not (state.is_update or state.is_delete):
+        return
+    for mapper in state.all_mappers:
+        if (message := _INSERT_ONLY.get(mapper.class_)) is not None:
+            raise ImmutableRowError(f"{mapper.class_.__name__} rows cannot be changed or deleted: {message}")

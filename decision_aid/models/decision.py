@@ -12,11 +12,11 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Uuid, event
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
 
 from decision_aid.crypto import SEALED_MARKER, SealedContent, sealed_field
-from decision_aid.models.base import Base, UTCDateTime, new_uuid
+from decision_aid.models.base import Base, ImmutableRowError, UTCDateTime, insert_only, new_uuid
 
 OUTCOMES: tuple[str, ...] = ("share_all", "share_part", "do_not_share", "wait_for_advice")
 EMERGENCY_OUTCOME = "share_now"
@@ -52,6 +52,7 @@ class Draft(SealedContent, Base):
     sharing = sealed_field("sharing")
 
 
+@insert_only("record a new decision that points at this one")
 class Decision(SealedContent, Base):
     """A submitted decision with everything needed to explain it later; never updated.
 
@@ -114,25 +115,4 @@ class DecisionReferenceCounter(Base):
     last: Mapped[int] = mapped_column(Integer)
 
 
-class DecisionImmutableError(RuntimeError):
-    """Raised when code tries to update or delete a Decision through the ORM."""
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_decision_changes(session: Session, flush_context: Any, instances: Any) -> None:
-    """Application-level guard in front of the database triggers: decisions never change."""
-    for obj in session.deleted:
-        if isinstance(obj, Decision):
-            raise DecisionImmutableError("decisions cannot be deleted")
-    for obj in session.dirty:
-        if isinstance(obj, Decision) and session.is_modified(obj, include_collections=False):
-            raise DecisionImmutableError("decisions cannot be changed: record a new decision")
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _refuse_bulk_decision_changes(state: ORMExecuteState) -> None:
-    """Bulk update/delete statements bypass flush: refuse them for Decision too."""
-    if not (state.is_update or state.is_delete):
-        return
-    if any(mapper.class_ is Decision for mapper in state.all_mappers):
-        raise DecisionImmutableError("decisions cannot be changed or deleted")
+DecisionImmutableError = ImmutableRowError  # one guard for every insert-only model (models/base.py)

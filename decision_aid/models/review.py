@@ -17,9 +17,9 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, Uuid, event
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from decision_aid.models.base import Base, UTCDateTime, new_uuid
+from decision_aid.models.base import Base, ImmutableRowError, UTCDateTime, insert_only, new_uuid
 
 VERDICTS: tuple[str, ...] = ("agree", "agree_with_conditions", "disagree")
 VERDICT_LABELS: dict[str, str] = {
@@ -32,6 +32,7 @@ AWAITING = "awaiting"
 REVIEWED = "reviewed"
 
 
+@insert_only("record a new review")
 class Review(Base):
     """A supervisor's verdict on a decision. Never updated: a later verdict is a new row."""
 
@@ -46,6 +47,7 @@ class Review(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+@insert_only("a selection for review is permanent")
 class ReviewSelection(Base):
     """Why a decision was put in the review queue (sampling rule); written once, never changed."""
 
@@ -81,22 +83,7 @@ class ReviewState(Base):
     emergency_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class ReviewImmutableError(RuntimeError):
-    """Raised when code tries to update or delete a Review or ReviewSelection through the ORM."""
-
-
-_INSERT_ONLY = (Review, ReviewSelection)
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_review_changes(session: Session, flush_context: Any, instances: Any) -> None:
-    """Application-level guard in front of the database triggers: verdicts never change."""
-    for obj in session.deleted:
-        if isinstance(obj, _INSERT_ONLY):
-            raise ReviewImmutableError("reviews cannot be deleted")
-    for obj in session.dirty:
-        if isinstance(obj, _INSERT_ONLY) and session.is_modified(obj, include_collections=False):
-            raise ReviewImmutableError("reviews cannot be changed: record a new review")
+ReviewImmutableError = ImmutableRowError  # one guard for every insert-only model (models/base.py)
 
 
 @event.listens_for(Session, "before_flush")
@@ -109,12 +96,3 @@ def _track_new_decisions(session: Session, flush_context: Any, instances: Any) -
         from decision_aid.review.sampling import track_new_decisions
 
         track_new_decisions(session, new)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _refuse_bulk_review_changes(state: ORMExecuteState) -> None:
-    """Bulk update/delete statements bypass flush: refuse them for the insert-only tables too."""
-    if not (state.is_update or state.is_delete):
-        return
-    if any(mapper.class_ in _INSERT_ONLY for mapper in state.all_mappers):
-        raise ReviewImmutableError("reviews cannot be changed or deleted")
