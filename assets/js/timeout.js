@@ -72,18 +72,46 @@ export function initTimeoutWarning(body = document.body) {
     expireTimer = setTimeout(() => window.location.assign(data.signedOutUrl), timeoutSeconds * 1000);
   }
 
+  // While the warning is open everything else is inert, so Tab cannot leave the dialog
+  // (aria-modal alone does not stop keyboard focus: WCAG 2.4.11).
+  function setBackgroundInert(inert) {
+    for (const element of document.body.children) {
+      if (element !== dialog && element.tagName !== "SCRIPT") {
+        element.inert = inert;
+      }
+    }
+  }
+
   function show() {
     returnFocus = document.activeElement;
+    setBackgroundInert(true);
     dialog.hidden = false;
     dialog.focus();
   }
 
   function hide() {
     dialog.hidden = true;
+    setBackgroundInert(false);
     if (returnFocus && returnFocus.focus) {
       returnFocus.focus();
     }
   }
+
+  // Tab and Shift+Tab cycle between the dialog's two buttons while it is open.
+  dialog.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab") {
+      return;
+    }
+    const first = stay;
+    const last = leave;
+    if (event.shiftKey && (document.activeElement === first || document.activeElement === dialog)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
 
   stay.addEventListener("click", async () => {
     const response = await fetch(data.keepAliveUrl, {

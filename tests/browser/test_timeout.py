@@ -87,9 +87,6 @@ def test_doing_nothing_signs_out(context: Any, short_timeout: LiveServer) -> Non
     assert "/sign-in" in page.url, "the server session outlived the idle timeout"
 
 
-@pytest.mark.xfail(strict=True, reason="assets/js/timeout.js does not keep focus inside the open "
-                   "alertdialog (aria-modal without a focus trap or inert background): Tab moves "
-                   "focus behind the dialog (WCAG 2.4.11); listed in the accessibility statement")
 def test_focus_stays_in_the_warning(context: Any, short_timeout: LiveServer) -> None:
     server = short_timeout
     page = context.new_page()
