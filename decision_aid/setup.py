@@ -45,24 +45,10 @@ def load_rules(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area (imported here so importing the package stays cheap)."""
-    from decision_aid import admin, auth, main
+    from decision_aid import account, admin, auth, dpo, main, operations, records, review, wizard
 
-    for module in (main, auth, admin):
-        app.register_blueprint(module.bp)
-    for name in ("wizard", "records", "review", "dpo", "account", "operations"):
-        _register_optional(app, name)
-
-
-def _register_optional(app: Flask, name: str) -> None:
-    """Areas built in later issues register themselves when their package exists."""
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec(f"decision_aid.{name}") is None:
-        return
-    module = importlib.import_module(f"decision_aid.{name}")
-    if hasattr(module, "bp"):
-        app.register_blueprint(module.bp)
+    for area in (main, auth, account, admin, wizard, records, review, dpo, operations):
+        app.register_blueprint(area.bp)
 
 
 def register_cli(app: Flask) -> None:

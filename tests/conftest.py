@@ -29,7 +29,7 @@ settings.register_profile("deep", max_examples=10_000, deadline=None,
                           suppress_health_check=list(HealthCheck))
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
-pytest_plugins = ["tests.fixtures_users"]
+pytest_plugins = ["tests.fixtures_users", "tests.fixtures_decisions"]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if postgres_admin_url() else [])
 TEST_SECRET = "test-secret-key-not-for-production-" + "x" * 20
@@ -48,6 +48,22 @@ def base_config(database_url: str, tmp: Path) -> dict[str, Any]:
         "AUDIT_SIGNING_KEY_FILE": None,
         "SERVER_NAME": "localhost",
     }
+
+
+# Areas whose behaviour does not depend on the database engine (rendering, HTML checks) run on
+# SQLite only; everything that writes, locks, migrates or queries runs on both.
+SQLITE_ONLY_PATHS = ("tests/integration/records/", "tests/integration/test_html_valid.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the PostgreSQL copies of engine-independent tests, to keep `make test` short."""
+    keep, drop = [], []
+    for item in items:
+        engine_independent = any(item.nodeid.startswith(p) for p in SQLITE_ONLY_PATHS)
+        (drop if engine_independent and "postgresql" in item.nodeid else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import base_config
-from tests.fixtures_decisions import make_decision  # noqa: F401  (fixture)
 from tests.helpers import login_as
 
 

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from decision_aid.models import User
-from tests.fixtures_decisions import make_decision  # noqa: F401  (fixture)
 
 
 @pytest.fixture
