@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import Engine, make_url  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
 
 from decision_aid.audit.chain import (  # noqa: E402
     GENESIS_HASH,
@@ -165,16 +165,10 @@ def bench_appends(url: str, writers: int, appends: int) -> dict[str, Any]:
 
 def with_pg_database(admin_url: str, action: Any) -> dict[str, Any]:
     """Run `action(url)` on a throwaway PostgreSQL database, dropped afterwards."""
-    name = f"bench_audit_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        return action(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    from tests.fixtures_db import postgres_database
+
+    with postgres_database(admin_url=admin_url, prefix="bench_audit") as (_, url):
+        return action(url)
 
 
 def _wait_for_lines(path: Path, marker: str, times: int, timeout: float = 60.0) -> None:

@@ -347,26 +347,14 @@ def sqlite_run(rows: int, repeats: int, tmp: Path) -> dict[str, Any]:
 
 
 def postgres_run(admin_url: str, rows: int, repeats: int, tmp: Path) -> dict[str, Any]:
-    from decision_aid.config import normalise_db_url
+    from tests.fixtures_db import postgres_database
 
-    admin_url = normalise_db_url(admin_url)
-    name = f"da_bench_review_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with postgres_database(admin_url=admin_url, prefix="da_bench_review") as (name, url):
         began = time.perf_counter()
         migrate(url, tmp)
         fill_postgres(url, rows)
         print(f"built PostgreSQL {name} in {time.perf_counter() - began:.0f} s")
         return bench(url, tmp, repeats)
-    finally:
-        from decision_aid.extensions import db  # noqa: F401
-
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def summarise(results: dict[str, Any]) -> dict[str, Any]:

@@ -37,7 +37,6 @@ import sys
 import tempfile
 import time
 import traceback
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -227,11 +226,8 @@ def _worst(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def part_review(args: argparse.Namespace) -> dict[str, Any]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
 
     from bench import bench_review_queries as brq
-    from decision_aid.config import normalise_db_url
 
     brq.CACHE = CACHE
     out: dict[str, Any] = {
@@ -263,13 +259,9 @@ def part_review(args: argparse.Namespace) -> dict[str, Any]:
                 "takes longer than this run's budget on this machine)"
             }
         elif args.pg:
-            admin_url = normalise_db_url(args.pg)
-            name = f"da_bench_all_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-            try:
+            from tests.fixtures_db import postgres_database
+
+            with postgres_database(admin_url=args.pg, prefix="da_bench_all") as (_, url):
                 began = time.perf_counter()
                 brq.migrate(url, tmp)
                 brq.fill_postgres(url, args.review_rows)
@@ -282,10 +274,6 @@ def part_review(args: argparse.Namespace) -> dict[str, Any]:
                         {**_worst(result), "load_avg_start": start, "load_avg_end": loadavg()}
                     )
                 out["postgresql"] = pg_runs
-            finally:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
     return out
 
 

@@ -34,11 +34,18 @@ def migrate_to_head(url: str, tmp: Path) -> None:
 
 
 @contextmanager
-def postgres_database(template: str | None = None) -> Iterator[tuple[str, str]]:
-    """Create a uniquely named database (optionally from a template) and drop it afterwards."""
-    admin = postgres_admin_url()
+def postgres_database(template: str | None = None, *, admin_url: str | None = None,
+                      prefix: str = "da_test") -> Iterator[tuple[str, str]]:
+    """Create a uniquely named database (optionally from a template) and drop it afterwards.
+
+    Tests use the server in DECISION_AID_TEST_DATABASE_URL; the benchmarks pass their own.
+    """
+    from decision_aid.config import normalise_db_url
+
+    admin = admin_url or postgres_admin_url()
     assert admin, "DECISION_AID_TEST_DATABASE_URL is not set"
-    name = f"da_test_{uuid.uuid4().hex[:12]}"
+    admin = normalise_db_url(admin)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     clause = f' TEMPLATE "{template}"' if template else ""
     with engine.connect() as conn:
