@@ -60,6 +60,8 @@ ENV_KEK = "DECISION_AID_KEK"
 ENV_KEK_FILE = "DECISION_AID_KEK_FILE"
 DEV_KEK_PATH = Path("keys") / "kek.key"
 TOMBSTONE: dict[str, Any] = {"disposed": True}
+# What pages and exports show in place of free text whose case has been disposed of.
+DISPOSED_TEXT = "(disposed of at the end of the retention period)"
 
 
 class KekConfigError(ConfigError):
@@ -300,6 +302,11 @@ def decrypt_json(blob: bytes, *, table: str, column: str, row_id: Any,
     return json.loads(decrypt_bytes(blob, key=key, aad=aad_for(table, column, row_id)))
 
 
+def is_tombstone(value: Any) -> bool:
+    """True for the TOMBSTONE a sealed value reads as once its case's key is destroyed."""
+    return isinstance(value, dict) and value.get("disposed") is True
+
+
 def decrypt_or_tombstone(blob: bytes | None, *, table: str, column: str, row_id: Any) -> Any:
     """For display: the value, or {"disposed": True} when its case has been disposed of."""
     if blob is None:
@@ -352,7 +359,7 @@ def rewrap_all(old: Kek, new: Kek) -> int:
 
 # Sealed model content ---------------------------------------------------------------------------
 #
-# Decision and Draft inherit SealedContent: their public attributes `answers`, `result`,
+# Decision, Draft and Review inherit SealedContent: their public attributes `answers`, `result`,
 # `sharing` are properties over ONE encrypted column, `content_ciphertext`. Setting one marks
 # the row; a before_flush hook encrypts (the row id and case reference are known by then) and
 # puts a marker in the old JSON columns. Reading decrypts once per loaded ciphertext and caches
@@ -370,6 +377,8 @@ class SealedContent:
 
     __sealed_fields__: tuple[str, ...] = ()
     __sealed_insert_only__: bool = False
+    # What the old clear columns hold once sealed: a JSON marker, or "" for a NOT NULL text column.
+    __sealed_marker__: Any = SEALED_MARKER
 
     if TYPE_CHECKING:  # provided by the mapped classes
         id: Any
@@ -397,7 +406,7 @@ def _plain(obj: Any) -> dict[str, Any]:
         return cached
     if blob is None:
         clear = _clear_values(obj)
-        legacy = any(value not in (None, SEALED_MARKER) for value in clear.values())
+        legacy = any(value not in (None, SEALED_MARKER, obj.__sealed_marker__) for value in clear.values())
         plain = clear if legacy else {name: None for name in obj.__sealed_fields__}
     else:
         try:
@@ -447,7 +456,8 @@ def seal_pending(session: Any) -> None:
         blob = encrypt_json(plain, case_ref=obj.case_ref, table=obj.__tablename__,
                             column=SEALED_COLUMN, row_id=obj.id, conn=session.connection())
         for name in obj.__sealed_fields__:
-            setattr(obj, f"{name}_stored", dict(SEALED_MARKER))
+            marker = obj.__sealed_marker__
+            setattr(obj, f"{name}_stored", dict(marker) if isinstance(marker, dict) else marker)
         setattr(obj, SEALED_COLUMN, blob)
         obj.__dict__[_SOURCE] = blob
         obj.__dict__[_PENDING] = False

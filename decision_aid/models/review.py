@@ -16,9 +16,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, Uuid, event
+from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String, Text, Uuid, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from decision_aid.crypto import DISPOSED_TEXT, SealedContent, is_tombstone, sealed_field
 from decision_aid.models.base import Base, ImmutableRowError, UTCDateTime, insert_only, new_uuid
 
 VERDICTS: tuple[str, ...] = ("agree", "agree_with_conditions", "disagree")
@@ -28,23 +29,51 @@ VERDICT_LABELS: dict[str, str] = {
     "disagree": "Disagree",
 }
 MAX_REASONS = 2000
+REASONS_DISPOSED = DISPOSED_TEXT
 AWAITING = "awaiting"
 REVIEWED = "reviewed"
 
 
 @insert_only("record a new review")
-class Review(Base):
-    """A supervisor's verdict on a decision. Never updated: a later verdict is a new row."""
+class Review(SealedContent, Base):
+    """A supervisor's verdict on a decision. Never updated: a later verdict is a new row.
+
+    `reasons` is free text about the case, so it is sealed under the case's data key like the
+    decision's own content (decision_aid.crypto): set `case_ref` to the decision's, and
+    disposal destroys the reasons with the decision. It reads as {"disposed": True} afterwards
+    (see `reasons_text`). The clear `reasons` column holds "" since migration 0007.
+    """
 
     __tablename__ = "review"
     __table_args__ = (Index("ix_review_decision_created", "decision_id", "created_at"),)
+    __sealed_fields__ = ("reasons",)
+    __sealed_insert_only__ = True
+    __sealed_marker__ = ""
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     decision_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("decision.id"))
+    # Nullable only in the schema (SQLite cannot add a NOT NULL column without a default).
+    case_ref: Mapped[str] = mapped_column(String(64), nullable=True)
     reviewer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
     verdict: Mapped[str] = mapped_column(String(30))
-    reasons: Mapped[str] = mapped_column(Text, default="")
+    reasons_stored: Mapped[str] = mapped_column("reasons", Text, default="")
+    content_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    reasons = sealed_field("reasons")
+
+    @property
+    def reasons_disposed(self) -> bool:
+        """True once the case's key is destroyed: the reasons are gone for good."""
+        return is_tombstone(self.reasons)
+
+    @property
+    def reasons_text(self) -> str:
+        """The reasons for display: "" when none, REASONS_DISPOSED after disposal."""
+        value = self.reasons
+        if is_tombstone(value):
+            return REASONS_DISPOSED
+        return value if isinstance(value, str) else ""
 
 
 @insert_only("a selection for review is permanent")

@@ -55,6 +55,7 @@ class ComplaintView:
     summary: str
     logged_by: uuid.UUID
     created_at: dt.datetime
+    disposed: bool = False
 
     def overdue(self, today: dt.date) -> bool:
         """True when the acknowledgement deadline has passed."""
@@ -84,9 +85,10 @@ def log_complaint(user: User, decision: Decision, received_on: dt.date, summary:
 def _view(row: Complaint) -> ComplaintView:
     summary: Any = crypto.decrypt_or_tombstone(row.summary_ciphertext, table="complaint",
                                                column="summary_ciphertext", row_id=row.id)
-    text = "(disposed of at the end of the retention period)" if isinstance(summary, dict) else str(summary)
+    disposed = crypto.is_tombstone(summary)
+    text = crypto.DISPOSED_TEXT if disposed else str(summary)
     return ComplaintView(row.id, row.decision_id, row.received_on, row.acknowledgement_due, text,
-                         row.logged_by, row.created_at)
+                         row.logged_by, row.created_at, disposed)
 
 
 def complaints_for(decision_ids: list[uuid.UUID]) -> list[ComplaintView]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from decision_aid import clock
+from decision_aid import clock, crypto
 from decision_aid.audit import record_event
 from decision_aid.database import write_transaction
 from decision_aid.extensions import db
@@ -83,6 +83,16 @@ def _reviews(decision_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
     return found
 
 
+def review_reasons(review: Any) -> Any:
+    """A reviewer's reasons flagged for redaction review; TOMBSTONE once the case is disposed of."""
+    reasons = review.reasons
+    if crypto.is_tombstone(reasons):
+        return dict(crypto.TOMBSTONE)
+    if not reasons:
+        return ""
+    return _flag(reasons, "free text: check for third-party details")
+
+
 def decision_export(decision: Decision, names: dict[uuid.UUID, str],
                     reviews: list[Any]) -> dict[str, Any]:
     """One decision, decrypted, with third parties flagged."""
@@ -110,8 +120,7 @@ def decision_export(decision: Decision, names: dict[uuid.UUID, str],
         "reviews": [{
             "verdict": review.verdict,
             "reviewer": _flag(names.get(review.reviewer_id, ""), "member of staff"),
-            "reasons": _flag(review.reasons, "free text: check for third-party details")
-            if review.reasons else "",
+            "reasons": review_reasons(review),
             "created_at": review.created_at.isoformat(),
         } for review in reviews],
     }
@@ -138,7 +147,8 @@ def build_export(case_ref: str) -> dict[str, Any]:
             "decision": by_id.get(c.decision_id, ""),
             "received_on": c.received_on.isoformat(),
             "acknowledgement_due": c.acknowledgement_due.isoformat() if c.acknowledgement_due else None,
-            "summary": _flag(c.summary, "free text: check for third-party details"),
+            "summary": dict(crypto.TOMBSTONE) if c.disposed
+            else _flag(c.summary, "free text: check for third-party details"),
         } for c in complaints],
     }
 

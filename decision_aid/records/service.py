@@ -391,7 +391,15 @@ def review_summary(decision: Decision) -> list[dict[str, Any]]:
     return [{"verdict": labels.label(VERDICT_LABELS, row.verdict),
              "reviewer": _user_name(row.reviewer_id),
              "reviewed_at": format_when(row.created_at),
-             "comments": str(getattr(row, "reasons", "") or "")} for row in rows]
+             "comments": _review_comments(row)} for row in rows]
+
+
+def _review_comments(review: Any) -> str:
+    """The reviewer's reasons (sealed under the case key), or the disposal marker once destroyed."""
+    text = getattr(review, "reasons_text", None)
+    if text is not None:
+        return str(text)
+    return str(getattr(review, "reasons", "") or "")
 
 
 def review_status(decision: Decision, reviews: list[dict[str, Any]]) -> str:

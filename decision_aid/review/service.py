@@ -76,13 +76,13 @@ def record_verdict(decision: Decision, reviewer: Any, verdict: str, reasons: str
     """Insert the Review, mark the decision reviewed and append the audit event, in one transaction.
 
     The audit event carries ids and the verdict code only: reasons are free text and live in the
-    (disposable) review row, never in the permanent chain.
+    review row, sealed under the case key (so disposal destroys them), never in the permanent chain.
     """
     with write_transaction():
         decision = db.session.get(Decision, decision.id)
         assert decision is not None
-        review = Review(id=uuid.uuid4(), decision_id=decision.id, reviewer_id=reviewer.id,
-                        verdict=verdict, reasons=reasons.strip(),
+        review = Review(id=uuid.uuid4(), decision_id=decision.id, case_ref=decision.case_ref,
+                        reviewer_id=reviewer.id, verdict=verdict, reasons=reasons.strip(),
                         created_at=clock.now())
         db.session.add(review)
         state = select_for_review(decision, db.session)
@@ -103,7 +103,8 @@ def reviews_of(decision_id: uuid.UUID) -> list[dict[str, Any]]:
     return [
         {"id": str(review.id), "verdict": review.verdict,
          "verdict_label": VERDICT_LABELS.get(review.verdict, review.verdict),
-         "reasons": review.reasons, "reviewer": name, "created_at": review.created_at}
+         "reasons": review.reasons_text, "reasons_disposed": review.reasons_disposed,
+         "reviewer": name, "created_at": review.created_at}
         for review, name in db.session.execute(stmt).all()
     ]
 

@@ -41,11 +41,13 @@ def test_agree_without_reasons_records_review_and_event(app: Flask, client: Flas
     login_as(client, cast.supervisor)
     response = submit(client, url(decision), {"verdict": "agree", "reasons": ""})
     assert response.status_code == 302
-    [review] = reviews_of(app, decision)
-    assert (review.verdict, review.reviewer_id, review.reasons) == ("agree", cast.supervisor.id, "")
+    with app.app_context():  # reasons are sealed: reading them needs the case key
+        [review] = db.session.scalars(select(Review).where(Review.decision_id == decision.id)).all()
+        assert (review.verdict, review.reviewer_id, review.reasons) == ("agree", cast.supervisor.id, "")
+        review_id = review.id
     [event] = review_events(app, decision)
     data = json.loads(event.payload)["with"]["data"]
-    assert data == {"review_id": str(review.id), "decision_id": str(decision.id), "verdict": "agree"}
+    assert data == {"review_id": str(review_id), "decision_id": str(decision.id), "verdict": "agree"}
     with app.app_context():
         state = db.session.get(ReviewState, decision.id)
         assert state is not None and (state.review_status, state.latest_verdict) == ("reviewed", "agree")
