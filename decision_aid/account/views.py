@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -11,8 +13,10 @@ from decision_aid.auth import mfa
 from decision_aid.auth import service as auth_service
 from decision_aid.auth.access import signed_in
 from decision_aid.auth.forms import ActionForm, ChangePasswordForm, CodeForm, ReauthenticateForm
-from decision_aid.auth.stepup import recent_auth_required
+from decision_aid.auth.stepup import reauthenticated_within, recent_auth_required
 from decision_aid.auth.views import WRONG_CODE, enrolment_view
+
+SESSION_END_STEP_UP = dt.timedelta(minutes=5)
 
 
 def _me() -> object:
@@ -31,9 +35,16 @@ def overview() -> str:
 @bp.route("/sessions", methods=["GET", "POST"])
 @signed_in
 def sessions() -> str | Response:
-    """Live sessions; POST ends one (target=key) or all the others (target empty)."""
+    """Live sessions; POST ends one (target=key) or all the others (target empty).
+
+    Ending sessions needs the password (and code) re-entered within 5 minutes (ASVS 7.5.2), so
+    someone at an unattended screen cannot sign the owner out of the device they are using.
+    """
     form = ActionForm()
     if form.validate_on_submit():
+        if not reauthenticated_within(SESSION_END_STEP_UP):
+            flash("Confirm it is you, then choose the session to end again")
+            return redirect(url_for("account.reauthenticate", next=url_for("account.sessions")))
         if form.target.data:
             ended = service.end_session(_me(), form.target.data)  # type: ignore[arg-type]
             flash("Session ended" if ended else "That session had already ended")

@@ -32,6 +32,14 @@ def is_signed_in(client: FlaskClient) -> bool:
     return client.get("/").status_code == 200
 
 
+def step_up(client: FlaskClient, app: Flask, fake_clock: FakeClock) -> None:
+    """Re-enter the password and a fresh code, as the sessions page asks before ending one."""
+    fake_clock.advance(seconds=30)  # the sign-in code is single-use: move to the next step
+    done = submit(client, "/account/reauthenticate?next=/account/sessions",
+                  {"password": PASSWORD, "code": code_for(app)})
+    assert done.headers["Location"] == "/account/sessions"
+
+
 def test_sessions_page_lists_own_live_sessions(app: Flask, make_user: MakeUser) -> None:
     user = make_user(role="supervisor")
     laptop = signed_in_client(app, user)
@@ -44,9 +52,23 @@ def test_sessions_page_lists_own_live_sessions(app: Flask, make_user: MakeUser) 
     assert is_signed_in(other_person)
 
 
-def test_ending_another_session_signs_it_out(app: Flask, make_user: MakeUser) -> None:
+def test_ending_a_session_first_asks_for_the_password_again(app: Flask, make_user: MakeUser) -> None:
     user = make_user(role="dpo")
     laptop, phone = signed_in_client(app, user), signed_in_client(app, user)
+    page = text_of(laptop.get("/account/sessions"))
+    target = re.search(r'name="target" value="([0-9a-f]{64})"', page)
+    assert target
+    response = submit(laptop, "/account/sessions", {"target": target.group(1)})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/account/reauthenticate?next=/account/sessions")
+    assert is_signed_in(phone)
+    assert "Confirm it is you" in text_of(laptop.get(response.headers["Location"]))
+
+
+def test_ending_another_session_signs_it_out(app: Flask, make_user: MakeUser, fake_clock: FakeClock) -> None:
+    user = make_user(role="dpo")
+    laptop, phone = signed_in_client(app, user), signed_in_client(app, user)
+    step_up(laptop, app, fake_clock)
     page = text_of(laptop.get("/account/sessions"))
     target = re.search(r'name="target" value="([0-9a-f]{64})"', page)
     assert target
@@ -55,19 +77,21 @@ def test_ending_another_session_signs_it_out(app: Flask, make_user: MakeUser) ->
     assert is_signed_in(laptop)
 
 
-def test_cannot_end_someone_elses_session(app: Flask, make_user: MakeUser) -> None:
+def test_cannot_end_someone_elses_session(app: Flask, make_user: MakeUser, fake_clock: FakeClock) -> None:
     victim = make_user(role="admin")
     victim_client = signed_in_client(app, victim)
     attacker = signed_in_client(app, make_user(role="supervisor"))
+    step_up(attacker, app, fake_clock)
     with app.app_context():
         key = db.session.scalars(db.select(WebSession.id).where(WebSession.user_id == victim.id)).first()
     submit(attacker, "/account/sessions", {"target": key})
     assert is_signed_in(victim_client)
 
 
-def test_sign_out_everywhere_else(app: Flask, make_user: MakeUser) -> None:
+def test_sign_out_everywhere_else(app: Flask, make_user: MakeUser, fake_clock: FakeClock) -> None:
     user = make_user(role="supervisor")
     here, elsewhere_1, elsewhere_2 = (signed_in_client(app, user) for _ in range(3))
+    step_up(here, app, fake_clock)
     response = submit(here, "/account/sessions", {}, follow=True)
     assert "Signed out of 2 other sessions" in text_of(response)
     assert is_signed_in(here)
