@@ -6,9 +6,12 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from .engine import LATE_TOPIC, SHARE_URGENTLY, Context, choose, decide, met_list
+from .engine import LATE_TOPIC, Context, choose, decide, met_list
 from .model import MET
 from .ruleset import RuleSet
+from .whatif import recommendation_only, would_change, would_change_reference
+
+__all__ = ["build_output", "recommendation_only", "would_change", "would_change_reference"]
 
 CHOICE_KEYS = ("regime", "confidentiality_route", "transparency", "purpose_compatibility",
                "human_rights")
@@ -52,25 +55,3 @@ def build_output(rs: RuleSet, facts: Mapping[str, Any], as_at: dt.date,
     out["ruleset_digest"] = rs.digest
     out["trace"] = trace
     return out
-
-
-def recommendation_only(rs: RuleSet, facts: Mapping[str, Any], as_at: dt.date,
-                        settings: Mapping[str, dt.date]) -> str:
-    """The recommendation alone, evaluating only the rules it needs (no trace)."""
-    return decide(Context(rs, facts, as_at, settings, None))[0]
-
-
-def would_change(rs: RuleSet, facts: Mapping[str, Any], as_at: dt.date,
-                 settings: Mapping[str, dt.date], current: str) -> list[dict[str, Any]]:
-    """Each (fact, other value) that changes the recommendation; empty for share_urgently."""
-    if current == SHARE_URGENTLY:
-        return []
-    changes: list[dict[str, Any]] = []
-    for fid, spec in rs.facts.items():
-        for value in spec.values:
-            if facts.get(fid) == value and type(facts.get(fid)) is type(value):
-                continue
-            result = recommendation_only(rs, {**facts, fid: value}, as_at, settings)
-            if result != current:
-                changes.append({"fact": fid, "value": value, "recommendation": result})
-    return changes

@@ -45,6 +45,7 @@ class RuleSet:
     conclusions: Mapping[str, Any]
     question_conditions: dict[str, Evaluator | None] = field(repr=False)
     step_cache: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
+    fact_closures: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def effective_settings(self, settings: Mapping[str, Any] | None) -> dict[str, dt.date]:
         """Merge caller settings over defaults; reject unknown names and bad dates."""

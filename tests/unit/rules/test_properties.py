@@ -14,7 +14,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 import rules
-from rules.output import recommendation_only
+from rules.output import recommendation_only, would_change, would_change_reference
+from rules.whatif import ReadRecorder
 
 RS = rules.load_ruleset()
 RECOMMENDATIONS = {"share_urgently", "do_not_share", "seek_advice", "duty_to_share",
@@ -134,3 +135,26 @@ def test_would_change_lists_exactly_the_changes(facts: dict[str, Any], as_at: dt
             if result != out["recommendation"]:
                 assert listed.pop((fid, repr(value))) == result
     assert listed == {}
+
+
+@given(fact_sets(presence=0.6), dates, org_settings)
+def test_optimised_would_change_equals_the_brute_force_reference(
+        facts: dict[str, Any], as_at: dt.date, org: dict[str, str] | None) -> None:
+    # would_change skips facts the decision never read and reuses the outcomes of rules that
+    # cannot see the changed fact; the brute force re-decides everything for every value.
+    settings = RS.effective_settings(org)
+    current = recommendation_only(RS, facts, as_at, settings)
+    fast = would_change(RS, facts, as_at, settings, current)
+    assert fast == would_change_reference(RS, facts, as_at, settings, current)
+    assert rules.to_json({"w": fast}) == rules.to_json(
+        {"w": would_change_reference(RS, facts, as_at, settings, current)})
+
+
+def test_read_recorder_notes_absent_facts_and_whole_walks() -> None:
+    recorder = ReadRecorder({"trigger": "proactive"})
+    assert recorder.get("immediate_risk") is None
+    assert recorder.get("trigger") == "proactive"
+    assert recorder.read == {"immediate_risk", "trigger"}
+    assert "purpose" not in recorder and recorder.read >= {"purpose"}
+    fresh = ReadRecorder({"trigger": "proactive", "purpose": "protect_from_harm_or_neglect"})
+    assert sorted(fresh) == ["purpose", "trigger"] and fresh.read == {"purpose", "trigger"}
