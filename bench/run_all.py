@@ -32,12 +32,14 @@ import json
 import os
 import pstats
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -106,32 +108,20 @@ def part_rules(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def seed_from_shared_cache(name: str) -> str:
+def seed_from_shared_cache(name: str) -> str | None:
     """Reuse a data set another engineer's script already built in bench/.cache/ with the same
-    builder (newer than every source it depends on): hard-linked, never moved or changed."""
+    builder (newer than every source it depends on): hard-linked, never moved or changed. Never
+    waits for a build in progress elsewhere (an earlier version did, for up to 15 minutes)."""
     mine, theirs = CACHE / name, CACHE.parent / name
     if mine.exists():
-        return "cached"
-    building = theirs.with_suffix(".building")
-    deadline = time.monotonic() + 900
-    while not theirs.exists() and time.monotonic() < deadline and _recently_written(building):
-        time.sleep(
-            10
-        )  # another run is building the same data set: wait rather than double the load
+        return "cached from an earlier run"
     if not theirs.exists() or theirs.stat().st_mtime < newest_source_mtime(data_only=True):
-        return "built this run"
+        return None
     try:
         os.link(theirs, mine)
     except OSError:
         shutil.copyfile(theirs, mine)
     return f"reused bench/.cache/{name}"
-
-
-def _recently_written(path: Path) -> bool:
-    try:
-        return time.time() - path.stat().st_mtime < 120
-    except OSError:
-        return False
 
 
 def newest_source_mtime(data_only: bool = False) -> float:
@@ -148,13 +138,86 @@ def newest_source_mtime(data_only: bool = False) -> float:
     return newest
 
 
+# ---------------------------------------------------------------------------- data sets (built first)
+def audit_path(args: argparse.Namespace) -> Path:
+    return CACHE / f"audit-{args.audit_rows}.sqlite3"
+
+
+def review_path(args: argparse.Namespace) -> Path:
+    return CACHE / f"review-{args.review_rows}.sqlite3"
+
+
+def build_audit(args: argparse.Namespace) -> dict[str, Any]:
+    """The 1M-event hash-chained audit log (bench_audit.build_sqlite), once per cache."""
+    from bench import bench_audit as ba
+
+    path = audit_path(args)
+    reused = seed_from_shared_cache(path.name)
+    if reused:
+        return {"dataset": reused, "rows": args.audit_rows}
+    began = time.perf_counter()
+    ba.build_sqlite(path, args.audit_rows)
+    return {
+        "dataset": "built this run",
+        "rows": args.audit_rows,
+        "build_s": round(time.perf_counter() - began, 1),
+    }
+
+
+def build_review(args: argparse.Namespace) -> dict[str, Any]:
+    """The 1M-decision review data set on SQLite (migrations, then bench_review_queries.fill_sqlite);
+    the HTTP part serves a copy of it."""
+    from bench import bench_review_queries as brq
+
+    path = review_path(args)
+    reused = seed_from_shared_cache(path.name)
+    if reused:
+        return {"dataset": reused, "rows": args.review_rows}
+    building = path.with_suffix(".building")
+    building.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
+        began = time.perf_counter()
+        brq.migrate(f"sqlite:///{building}", Path(tmp))
+        migrated = time.perf_counter()
+        brq.fill_sqlite(building, args.review_rows)
+    building.rename(path)
+    return {
+        "dataset": "built this run",
+        "rows": args.review_rows,
+        "migrate_s": round(migrated - began, 1),
+        "build_s": round(time.perf_counter() - began, 1),
+    }
+
+
+def build_review_pg(args: argparse.Namespace) -> dict[str, Any]:
+    """The same data set in the throwaway PostgreSQL database the parent created (--pg-db):
+    migrations, then bench_review_queries.fill_postgres. Dropped by the parent at the end."""
+    from bench import bench_review_queries as brq
+
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
+        began = time.perf_counter()
+        brq.migrate(args.pg_db, Path(tmp))
+        migrated = time.perf_counter()
+        brq.fill_postgres(args.pg_db, args.review_rows)
+    return {
+        "dataset": "built this run (throwaway database)",
+        "rows": args.review_rows,
+        "migrate_s": round(migrated - began, 1),
+        "build_s": round(time.perf_counter() - began, 1),
+    }
+
+
+BUILDERS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
+    "build-audit": build_audit,
+    "build-review": build_review,
+    "build-review-pg": build_review_pg,
+}
+
+
 def part_audit(args: argparse.Namespace) -> dict[str, Any]:
     from bench import bench_audit as ba
 
-    ba.CACHE = CACHE
-    out: dict[str, Any] = {
-        "dataset": seed_from_shared_cache(f"audit-{args.audit_rows}.sqlite3")
-    }  # the 1M-row fixture is built once into our cache and reused
+    ba.CACHE = CACHE  # the data set built (or reused) by the build step
     out: dict[str, Any] = {}
     start = loadavg()
     began = time.perf_counter()
@@ -177,6 +240,7 @@ def part_audit(args: argparse.Namespace) -> dict[str, Any]:
         """3 runs of 4 writers; an error (e.g. a busy timeout on an overloaded machine) is recorded
         as this figure's reason, and the other figures are kept."""
         runs = []
+        began = time.perf_counter()
         try:
             with tempfile.TemporaryDirectory(prefix="bench-appends-") as tmp:
                 for run in range(RUNS):
@@ -191,6 +255,7 @@ def part_audit(args: argparse.Namespace) -> dict[str, Any]:
                 "not_run": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}",
                 "completed_runs": runs,
             }
+        out[f"{key}_wall_s"] = round(time.perf_counter() - began, 1)
 
     appends(
         "append_sqlite",
@@ -226,54 +291,29 @@ def _worst(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def part_review(args: argparse.Namespace) -> dict[str, Any]:
-
+    """3 runs of bench_review_queries.bench on each data set the build step made (SQLite, and
+    PostgreSQL when --pg-db names the throwaway database)."""
     from bench import bench_review_queries as brq
 
-    brq.CACHE = CACHE
-    out: dict[str, Any] = {
-        "rows": args.review_rows,
-        "dataset": seed_from_shared_cache(f"review-{args.review_rows}.sqlite3"),
-    }
+    if args.deep_rows:  # --quick: a shallower deep page (a 20,000-row walk is most of the part)
+        brq.DEEP_ROWS = args.deep_rows
+    out: dict[str, Any] = {"rows": args.review_rows, "deep_rows": brq.DEEP_ROWS}
+    targets = [("sqlite", f"sqlite:///{review_path(args)}")]
+    if args.pg_db:
+        targets.append(("postgresql", args.pg_db))
+    elif args.pg:
+        out["postgresql"] = {"not_run": "the PostgreSQL data set was not built (see datasets)"}
     with tempfile.TemporaryDirectory(prefix="bench-review-") as folder:
-        tmp = Path(folder)
-        runs = []
-        for run in range(RUNS):
-            start = loadavg()
-            # the first call builds the cached 1M-decision database when missing; later ones reuse it
-            result = (
-                brq.sqlite_run(args.review_rows, args.review_repeats, tmp)
-                if run == 0
-                else brq.bench(
-                    f"sqlite:///{CACHE / f'review-{args.review_rows}.sqlite3'}",
-                    tmp,
-                    args.review_repeats,
-                )
-            )
-            runs.append({**_worst(result), "load_avg_start": start, "load_avg_end": loadavg()})
-            if run == 0:
-                out["sqlite_first_run_detail"] = result
-        out["sqlite"] = runs
-        if args.pg and args.skip_review_pg:
-            out["postgresql"] = {
-                "not_run": "skipped with --skip-review-pg (building 1M rows in PostgreSQL "
-                "takes longer than this run's budget on this machine)"
-            }
-        elif args.pg:
-            from tests.fixtures_db import postgres_database
-
-            with postgres_database(admin_url=args.pg, prefix="da_bench_all") as (_, url):
-                began = time.perf_counter()
-                brq.migrate(url, tmp)
-                brq.fill_postgres(url, args.review_rows)
-                out["postgresql_build_s"] = round(time.perf_counter() - began, 1)
-                pg_runs = []
-                for _ in range(RUNS):
-                    start = loadavg()
-                    result = brq.bench(url, tmp, args.review_repeats)
-                    pg_runs.append(
-                        {**_worst(result), "load_avg_start": start, "load_avg_end": loadavg()}
-                    )
-                out["postgresql"] = pg_runs
+        for key, url in targets:
+            runs, began = [], time.perf_counter()
+            for run in range(RUNS):
+                start = loadavg()
+                result = brq.bench(url, Path(folder), args.review_repeats)
+                runs.append({**_worst(result), "load_avg_start": start, "load_avg_end": loadavg()})
+                if run == 0:
+                    out[f"{key}_first_run_detail"] = result
+            out[key] = runs
+            out[f"{key}_wall_s"] = round(time.perf_counter() - began, 1)
     return out
 
 
@@ -332,109 +372,183 @@ def part_pdf(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- HTTP phases
-REVIEW_QUERY = "/review?status=any&recommendation=lawful_to_share&from=2026-01-01&to=2026-08-31"
+PHASES = ("hello", "wizard_get", "wizard_submit", "review_queue", "pdf_download")
+LOCUST_TASK = {"wizard_get": "wizard_page"}
+PDF_LIMIT_FOR_BENCH = 100_000  # phase name in the report -> locustfile task
 DECISION_FORM = {"outcome": "do_not_share", "reasons": "Benchmark decision: not necessary."}
 
 
-class Worker:
-    """One load thread's identity: its own signed-in session, CSRF token and drafts."""
+def signed_in(base: str, email: str, secret: str | None = None) -> dict[str, Any]:
+    """Sign one identity in before the phases (password hashing and TOTP stay out of the
+    measured windows, and a TOTP code is never replayed); its cookies and CSRF token."""
+    http = common.Http(base)
+    http.sign_in(email, totp_secret=secret)
+    token, _ = http.csrf("/decisions")
+    http.close()
+    return {"email": email, "cookies": dict(http.cookies), "csrf": token}
 
-    def __init__(self, base: str, email: str, secret: str | None = None) -> None:
-        self.http = common.Http(base)
-        self.http.sign_in(email, totp_secret=secret)
-        self.email = email
-        self.token = ""
-        self.drafts: list[str] = []
-        self.view_draft = ""
-        self.decisions: list[str] = []
 
-    def refresh_token(self) -> None:
-        self.token, _ = self.http.csrf("/decisions")
+def locust_phase(
+    phase: str, host: str, users: int, seconds: float, server: common.Server, warmup: float = 1.0
+) -> dict[str, Any]:
+    """One phase: `users` locust users (locust's library API, one process, gevent) run the
+    phase's only task for warmup + seconds; the warm-up is discarded (stats reset), and
+    throughput and percentiles come from locust's stats of the measured window."""
+    import gevent
+    import locust
+    from locust.env import Environment
 
-    def hello(self) -> int:
-        return self.http.request("GET", "/bench/hello")[0]
+    from bench import locustfile as lf
 
-    def wizard(self) -> int:
-        return self.http.request("GET", f"/decisions/drafts/{self.view_draft}/questions/purpose")[0]
+    name = LOCUST_TASK.get(phase, phase)
+    lf.reset()
+    env = Environment(user_classes=[lf.user_for(name)], host=f"http://{host}", events=locust.events)
+    runner = env.create_local_runner()
+    load_start = loadavg()
+    runner.start(users, spawn_rate=max(users, 100))
+    gevent.sleep(warmup)
+    env.stats.reset_all()
+    lf.STATUSES.clear()
+    cpu = _cpu_now(server)
+    began = time.perf_counter()
+    gevent.sleep(seconds)
+    measured = time.perf_counter() - began
+    used = [b - a for a, b in zip(cpu, _cpu_now(server), strict=True)]
+    entries = [e for e in env.stats.entries.values() if e.name == name]
+    statuses = dict(lf.STATUSES)
+    failures = [
+        f"{e.method} {e.name}: {e.error} x{e.occurrences}" for e in env.stats.errors.values()
+    ]
+    failures += [f"{e['msg']} x{e['count']}" for e in list(runner.exceptions.values())[:3]]
+    runner.quit()
+    return _phase_figures(entries, statuses, failures, measured, used, users) | {
+        "load_avg_start": load_start,
+        "load_avg_end": loadavg(),
+    }
 
-    def submit(self) -> int:
-        if not self.drafts:
-            return 0
-        draft = self.drafts.pop()
-        status, headers, _ = self.http.request(
-            "POST",
-            f"/decisions/drafts/{draft}/decision",
-            {**DECISION_FORM, "csrf_token": self.token},
-        )
-        location = headers.get("location", "")
-        if status == 302 and location.endswith("/confirmation"):
-            self.decisions.append(location.rstrip("/").split("/")[-2])
-            return status
-        return status if status >= 400 else 0
 
-    def review(self) -> int:
-        status, _, body = self.http.request("GET", REVIEW_QUERY)
-        return status if b"Review queue" in body or status != 200 else 0
+def _cpu_now(server: common.Server) -> tuple[float, float]:
+    """CPU seconds used so far by this process (the load generator) and by the gunicorn workers."""
+    import psutil
 
-    def pdf(self) -> int:
-        status, _, body = self.http.request("GET", f"/decisions/{self.decisions[0]}/record.pdf")
-        return status if status != 200 or body[:5] == b"%PDF-" else 0
+    server_s = 0.0
+    for worker in server.workers():
+        try:
+            times = worker.cpu_times()
+            server_s += times.user + times.system
+        except psutil.Error:
+            continue
+    return time.process_time(), server_s
+
+
+def _phase_figures(
+    entries: list[Any],
+    statuses: dict[int, int],
+    failures: list[str],
+    seconds: float,
+    cpu: list[float],
+    users: int,
+) -> dict[str, Any]:
+    """Throughput of the answers that were right, locust's percentiles, and where the CPU went
+    (the load generator shares the 2 CPUs with the server: its share shows how fair a ratio is)."""
+    total = sum(e.num_requests for e in entries)
+    failed = sum(e.num_failures for e in entries)
+    ok = total - failed
+
+    def pct(q: float) -> float | None:
+        values = [e.get_response_time_percentile(q) for e in entries if e.num_requests]
+        return round(max(values), 2) if values else None
+
+    client_s, server_s = cpu
+    return {
+        "users": users,
+        "requests_ok": ok,
+        "measured_s": round(seconds, 2),
+        "rps": round(ok / seconds, 2),
+        "p50_ms": pct(0.50),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "errors": failed + sum(c for code, c in statuses.items() if code == 0),
+        "server_errors_5xx": sum(c for code, c in statuses.items() if code >= 500),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "failures": failures[:5],
+        "client_cpu_s": round(client_s, 2),
+        "server_cpu_s": round(server_s, 2),
+        "client_cpu_share": round(client_s / (client_s + server_s), 3)
+        if client_s + server_s
+        else None,
+        "client_cpu_ms_per_request": round(client_s * 1000 / total, 3) if total else None,
+        "server_cpu_ms_per_request": round(server_s * 1000 / total, 3) if total else None,
+    }
+
+
+def _http_database(args: argparse.Namespace, db_path: Path, out: dict[str, Any]) -> int | None:
+    """The HTTP phases' database: a copy of the 1M-decision review data set when it exists
+    (team 1's supervisors then see a large queue), else a fresh one."""
+    review_cache = CACHE / f"review-{args.review_rows}.sqlite3"
+    if review_cache.exists():
+        shutil.copyfile(review_cache, db_path)  # the 1M-decision data set, with its migrations
+        out["database"] = f"SQLite copy of the {args.review_rows:,}-decision review data set"
+        return 1
+    out["database"] = "SQLite, freshly migrated (review data set missing: queue is small)"
+    return None
 
 
 def part_http(args: argparse.Namespace) -> dict[str, Any]:
+    from bench import locustfile as lf
+
     out: dict[str, Any] = {
-        "threads": args.threads,
+        "load_generator": f"locust {_locust_version()} (library API, FastHttpUser, one process)",
+        "users": args.threads,
         "seconds_per_phase": args.seconds,
         "warmup_s": 1.0,
-        "pdf_threads": args.pdf_threads,
+        "pdf_users": args.pdf_threads,
     }
-    review_cache = CACHE / f"review-{args.review_rows}.sqlite3"
     with tempfile.TemporaryDirectory(prefix="bench-http-") as folder:
         tmp = Path(folder)
         db_path = tmp / "bench.sqlite3"
-        if review_cache.exists():
-            shutil.copyfile(review_cache, db_path)  # the 1M-decision data set, with its migrations
-            out["database"] = f"SQLite copy of the {args.review_rows:,}-decision review data set"
-            supervisor_team: int | None = 1
-        else:
-            out["database"] = "SQLite, freshly migrated (review data set missing: queue is small)"
-            supervisor_team = None
+        supervisor_team = _http_database(args, db_path, out)
         env = common.server_env(tmp, f"sqlite:///{db_path}", deployment=args.deployment)
+        # The one setting changed from production: the per-user PDF limit (10 a minute) would
+        # answer most of a 10 s PDF phase with 429s, measuring the limiter instead of rendering.
+        env["DECISION_AID_RECORDS_PDF_PER_MINUTE"] = str(PDF_LIMIT_FOR_BENCH)
         out["deployment"] = args.deployment
+        out["records_pdf_per_minute"] = PDF_LIMIT_FOR_BENCH
         done = common.flask(env, "db", "upgrade")
         if done.returncode:
             raise RuntimeError("migration failed: " + done.stderr[-1500:])
         world = common.setup_users(env, args.threads, args.threads, supervisor_team)
         per_user = int(args.seconds * args.submit_rate) + 5
         with common.Server(env, tmp / "gunicorn.log") as server:
-            practitioners = [Worker(server.base, email) for email in world["practitioners"]]
-            supervisors = [
-                Worker(server.base, email, secret) for email, secret in world["supervisors"]
-            ]
+            practitioners = [signed_in(server.base, email) for email in world["practitioners"]]
+            supervisors = [signed_in(server.base, e, s) for e, s in world["supervisors"]]
             runs = []
             for run in range(RUNS):
                 drafts = common.make_drafts(env, world["practitioners"], per_user + 1, f"r{run}")
-                for worker in practitioners:
-                    worker.view_draft, *worker.drafts = drafts[worker.email]
-                    worker.refresh_token()
+                for person in practitioners:
+                    person["view_draft"], *person["drafts"] = drafts[person["email"]]
+                    person["decisions"] = []
+                lf.WORLD = {"practitioners": practitioners, "supervisors": supervisors}
                 phases: dict[str, Any] = {}
-                phases["hello"] = common.run_load(practitioners, Worker.hello, args.seconds)
-                phases["wizard_get"] = common.run_load(practitioners, Worker.wizard, args.seconds)
-                phases["wizard_submit"] = common.run_load(
-                    practitioners, Worker.submit, args.seconds
-                )
-                phases["review_queue"] = common.run_load(supervisors, Worker.review, args.seconds)
-                owners = [w for w in practitioners if w.decisions][: args.pdf_threads]
-                phases["pdf_download"] = (
-                    common.run_load(owners, Worker.pdf, args.seconds)
-                    if owners
-                    else {"not_run": "no decision was submitted"}
-                )
+                for phase in PHASES[:4]:
+                    phases[phase] = locust_phase(
+                        phase, server.base, args.threads, args.seconds, server
+                    )
+                owners = [p for p in practitioners if p["decisions"]][: args.pdf_threads]
+                if owners:
+                    lf.WORLD = {"practitioners": owners, "supervisors": supervisors}
+                    phases["pdf_download"] = locust_phase(
+                        "pdf_download", server.base, len(owners), args.seconds, server
+                    )
+                else:
+                    phases["pdf_download"] = {"not_run": "no decision was submitted"}
                 runs.append(phases)
                 print(
                     json.dumps(
                         {
-                            k: {m: v.get(m) for m in ("rps", "p95_ms", "errors")}
+                            k: {
+                                m: v.get(m) for m in ("rps", "p95_ms", "errors", "client_cpu_share")
+                            }
                             for k, v in phases.items()
                         }
                     ),
@@ -449,6 +563,12 @@ def part_http(args: argparse.Namespace) -> dict[str, Any]:
             "output": (verify.stdout + verify.stderr)[-500:],
         }
     return out
+
+
+def _locust_version() -> str:
+    from importlib.metadata import version
+
+    return version("locust")
 
 
 # ---------------------------------------------------------------------------- profiles
@@ -539,9 +659,7 @@ def part_profile(args: argparse.Namespace) -> dict[str, Any]:
 
         from bench import bench_audit as ba
 
-        CACHE.mkdir(parents=True, exist_ok=True)
-        seed_from_shared_cache(f"audit-{args.audit_rows}.sqlite3")
-        path = CACHE / f"audit-{args.audit_rows}.sqlite3"
+        path = audit_path(args)
         if not path.exists():  # a profile only reads: another run's fixture will do
             path = CACHE.parent / path.name
         if path.exists():
@@ -949,7 +1067,7 @@ def figures(results: dict[str, Any], args: argparse.Namespace) -> list[dict[str,
             )
             rows.append(
                 _row(
-                    f"Review queue keyset query, worst p95 over every filter, page 1 and ≥ 20,000 rows in, "
+                    f"Review queue keyset query, worst p95 over every filter, page 1 and ≥ {review.get('deep_rows', 20_000):,} rows in, "
                     f"{review.get('rows', 0):,} decisions, {label}",
                     "T26/issue 8",
                     worst,
@@ -1081,6 +1199,55 @@ def _profile_text(name: str, prof: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def _datasets_text(datasets: Any) -> str:
+    """Where each data set came from and what building it cost."""
+    if not isinstance(datasets, dict):
+        return str(datasets)
+    names = {
+        "build-audit": "audit log (SQLite)",
+        "build-review": "review queue (SQLite)",
+        "build-review-pg": "review queue (PostgreSQL)",
+    }
+    parts = []
+    for key, label in names.items():
+        info = datasets.get(key)
+        if not isinstance(info, dict):
+            continue
+        if "not_run" in info:
+            parts.append(f"{label} NOT BUILT: {info['not_run'][:200]}")
+            continue
+        cost = f", {info['build_s']:.0f} s" if info.get("build_s") is not None else ""
+        rows = f" {info['rows']:,} rows" if info.get("rows") != 1_000_000 else ""
+        parts.append(f"{label}{rows} {info.get('dataset', '')}{cost}")
+    total = datasets.get("total_wall_s")
+    return (
+        "; ".join(parts or ["none needed"])
+        + (f"; {total:.0f} s wall for the build step" if total is not None else "")
+        + f"; cache {datasets.get('cache', 'n/a')}"
+    )
+
+
+def _client_share_text(http: dict[str, Any]) -> str:
+    """How much of the CPU the load generator took in each phase (median over the runs)."""
+    runs = http.get("runs") or []
+    shares = []
+    for phase in PHASES:
+        values = [
+            r[phase]["client_cpu_share"] for r in runs if r.get(phase, {}).get("client_cpu_share")
+        ]
+        if values:
+            shares.append(f"{phase} {median(values):.0%}")
+    if not shares:
+        return "its CPU share was not measured in this run"
+    return (
+        "its share of the CPU time used (load generator / (load generator + gunicorn workers)) was "
+        + ", ".join(shares)
+        + "; a phase where the client takes a larger share is capped more by the client, so a ratio "
+        "between two phases with similar shares is fair, and one against hello (the largest client "
+        "share) understates the server's own hello capacity and so flatters the ratio"
+    )
+
+
 def write_doc(summary: dict[str, Any], path: Path) -> None:
     info, rows, parts = summary["machine"], summary["figures"], summary["parts"]
     settings = summary["settings"]
@@ -1099,17 +1266,17 @@ def write_doc(summary: dict[str, Any], path: Path) -> None:
         f"- Machine: {info['cpus']} CPUs ({info['cpu_model']}), {info['memory_gib']} GiB memory, Python {info['python']}",
         f"- Load average (1, 5, 15 min) at start {info['load_avg']}, at end {info.get('load_avg_end')}; "
         f"`bench/run_all.py` ran for {info['total_wall_s'] / 60:.1f} min in this invocation",
-        f"- 1M-row data sets (built once, reused by the 3 repeats): audit "
-        f"{(parts.get('audit') or {}).get('dataset', 'n/a')}; review {(parts.get('review') or {}).get('dataset', 'n/a')}; "
-        f"own cache {summary['datasets']}",
+        f"- Data sets (1,000,000 rows unless stated; built once before anything is measured, side by side, "
+        f"and reused by the 3 repeats): {_datasets_text(summary.get('datasets'))}",
         f"- HTTP: gunicorn `-w 2 -k sync` on 127.0.0.1, DECISION_AID_DEPLOYMENT={settings['deployment']} "
         "(DEBUG off, `__Host-` Secure cookie, HSTS, real KEK and audit signing key) plus the bench-only "
-        "`/bench/hello` route; the load generator (Python threads on http.client, "
-        f"{settings['threads']} clients, {settings['seconds']:.0f} s per phase after 1 s warm-up, "
-        f"{settings['pdf_threads']} clients for PDFs) shares the 2 CPUs with the server, which caps the hello "
-        "figure and so flatters the ratios a little. Sync workers close each connection, so every request "
-        "includes a TCP connect, as with wrk against gunicorn sync. The client sends the Secure cookie over "
-        "plain http on loopback (a browser would not; nothing else differs from production).",
+        f"`/bench/hello` route. Load: {http.get('load_generator', 'locust')}, `bench/locustfile.py`, "
+        f"{settings['threads']} users per phase ({settings['pdf_threads']} for PDFs), no wait time, "
+        f"{settings['seconds']:.0f} s measured per phase after a 1 s warm-up whose stats are discarded; "
+        "sessions are signed in before the phases. The load generator shares the 2 CPUs with the server: "
+        f"{_client_share_text(http)}. Sync workers close each connection, so every request includes a TCP "
+        "connect. The client sends the Secure cookie over plain http on loopback (a browser would not; "
+        "nothing else differs from production).",
         f"- Database for HTTP phases: {http.get('database', 'n/a')}",
         *[f"- {note}" for note in summary.get("notes", [])],
         "- Wall time per part: "
@@ -1223,9 +1390,26 @@ def child_args(args: argparse.Namespace) -> list[str]:
         args.deployment,
         "--pg",
         args.pg or "",
+        "--pg-db",
+        args.pg_db or "",
         "--profiles",
         args.profiles,
-    ] + (["--skip-review-pg"] if args.skip_review_pg else [])
+        "--deep-rows",
+        str(args.deep_rows or 0),
+    ]
+
+
+def _command(name: str, args: argparse.Namespace, out: Path) -> list[str]:
+    script = str(Path(__file__).resolve())
+    return [sys.executable, script, "--part", name, "--part-out", str(out), *child_args(args)]
+
+
+def _finish(name: str, out: Path, returncode: int, log: str) -> dict[str, Any]:
+    """A child's JSON result, or "not run: <reason>" from the tail of its log."""
+    if returncode != 0 or not out.exists():
+        tail = log.strip().splitlines()[-3:]
+        return {"not_run": f"exit {returncode}: {' | '.join(tail)[-600:]}"}
+    return json.loads(out.read_text())
 
 
 def run_part(name: str, args: argparse.Namespace, timeout: float, work: Path) -> dict[str, Any]:
@@ -1235,15 +1419,7 @@ def run_part(name: str, args: argparse.Namespace, timeout: float, work: Path) ->
     print(f"== {name} (load {start[0]})", flush=True)
     try:
         proc = subprocess.run(
-            [
-                sys.executable,
-                str(Path(__file__).resolve()),
-                "--part",
-                name,
-                "--part-out",
-                str(out),
-                *child_args(args),
-            ],
+            _command(name, args, out),
             cwd=ROOT,
             timeout=timeout,
             capture_output=True,
@@ -1251,13 +1427,7 @@ def run_part(name: str, args: argparse.Namespace, timeout: float, work: Path) ->
             check=False,
         )
         (work / f"{name}.log").write_text(proc.stdout + proc.stderr)
-        if proc.returncode != 0 or not out.exists():
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-            result: dict[str, Any] = {
-                "not_run": f"exit {proc.returncode}: {' | '.join(tail)[-600:]}"
-            }
-        else:
-            result = json.loads(out.read_text())
+        result = _finish(name, out, proc.returncode, proc.stderr or proc.stdout)
     except subprocess.TimeoutExpired:
         result = {"not_run": f"timed out after {timeout:.0f} s"}
     result["part_wall_s"] = round(time.perf_counter() - began, 1)
@@ -1270,6 +1440,70 @@ def run_part(name: str, args: argparse.Namespace, timeout: float, work: Path) ->
     return result
 
 
+def build_datasets(
+    names: list[str], args: argparse.Namespace, timeout: float, work: Path
+) -> dict[str, Any]:
+    """Build the data sets side by side (one process each, before anything is measured, so the
+    builds use both CPUs and never overlap a measurement); each one's wall time and result."""
+    began, procs = time.perf_counter(), {}
+    print(f"== data sets: {', '.join(names)} in parallel (load {loadavg()[0]})", flush=True)
+    for name in names:
+        log = (work / f"{name}.log").open("w")
+        procs[name] = (
+            subprocess.Popen(
+                _command(name, args, work / f"{name}.json"),
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            ),
+            log,
+            time.perf_counter(),
+        )
+    out: dict[str, Any] = {}
+    for name, (proc, log, started) in procs.items():
+        try:
+            code = proc.wait(timeout=max(1.0, timeout - (time.perf_counter() - began)))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # our own child's process group only
+            code = proc.wait()
+        log.close()
+        text = (work / f"{name}.log").read_text(errors="replace")
+        out[name] = _finish(name, work / f"{name}.json", code, text)
+        out[name]["wall_s"] = round(time.perf_counter() - started, 1)
+        print(f"   {name}: {json.dumps(out[name])[:300]}", flush=True)
+    out["total_wall_s"] = round(time.perf_counter() - began, 1)
+    return out
+
+
+def run_profiles(
+    missed: list[str], args: argparse.Namespace, work: Path, deadline: float
+) -> dict[str, Any]:
+    """One child per missed target's profile, cheapest first, each only while the run is within
+    its time budget (a profile explains a miss; it must not make the run miss 15 minutes)."""
+    order = [
+        "rules_eval",
+        "rules_load",
+        "hello",
+        "wizard_get",
+        "wizard_submit",
+        "pdf",
+        "audit_verify",
+    ]
+    out: dict[str, Any] = {}
+    for name in sorted(missed, key=lambda n: order.index(n) if n in order else len(order)):
+        left = deadline - time.monotonic()
+        if left < 60:
+            out[name] = f"skipped: the run's {args.budget_min:g}-minute budget was used up"
+            continue
+        args.profiles = name
+        result = run_part("profile", args, min(left, 300), work)
+        if "not_run" in result:
+            out[name] = result["not_run"]
+        out.update({k: v for k, v in result.items() if isinstance(v, dict) and "per_call_s" in v})
+    return out
+
+
 def _previous_parts() -> dict[str, Any]:
     try:
         old = json.loads((RESULTS / "summary.json").read_text())
@@ -1278,7 +1512,7 @@ def _previous_parts() -> dict[str, Any]:
     return {**old.get("parts", {}), "_date": old["machine"]["date"]}
 
 
-def main(argv: list[str] | None = None) -> int:  # noqa: C901
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -1295,6 +1529,12 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901
     )
     parser.add_argument(
         "--no-profiles", action="store_true", help="skip profiling the missed targets"
+    )
+    parser.add_argument(
+        "--budget-min",
+        type=float,
+        default=15.0,
+        help="whole-run time budget: profiles are skipped once it is used up",
     )
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument(
@@ -1322,8 +1562,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901
     parser.add_argument("--pdf-renders", type=int, default=8, help="warm renders per run")
     parser.add_argument("--rule-evals", type=int, default=300)
     parser.add_argument("--rule-loads", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=16, help="concurrent clients per HTTP phase")
-    parser.add_argument("--pdf-threads", type=int, default=2, help="concurrent PDF downloads")
+    parser.add_argument("--threads", type=int, default=16, help="locust users per HTTP phase")
+    parser.add_argument("--pdf-threads", type=int, default=2, help="locust users for PDF downloads")
     parser.add_argument(
         "--seconds", type=float, default=10.0, help="measured seconds per HTTP phase"
     )
@@ -1334,6 +1574,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901
         "--deployment", default="production", choices=("production", "test", "development")
     )
     parser.add_argument("--profiles", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--pg-db", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--deep-rows", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument(
         "--use-part",
         action="append",
@@ -1341,7 +1583,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901
         metavar="NAME=FILE",
         help="take a part's result from a JSON file written by --part (e.g. a rerun)",
     )
-    parser.add_argument("--part", choices=(*PARTS, "profile"), help=argparse.SUPPRESS)
+    parser.add_argument("--part", choices=(*PARTS, "profile", *BUILDERS), help=argparse.SUPPRESS)
     parser.add_argument("--part-out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
@@ -1349,30 +1591,56 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901
         args.review_rows = min(args.review_rows, 20_000)
         args.appends, args.review_repeats, args.pdf_renders = 30, 5, 3
         args.rule_evals, args.rule_loads, args.seconds, args.threads = 50, 2, 2.0, 4
+        args.deep_rows = args.deep_rows or 2_000
     if args.pg:
         from decision_aid.config import normalise_db_url
 
         args.pg = normalise_db_url(args.pg)  # the psycopg 3 driver, as the app uses
     args.pg = args.pg or None
+    args.pg_db = args.pg_db or None
+    return args
 
-    if args.part:  # child process: one part, JSON to --part-out
-        func = {
-            "rules": part_rules,
-            "audit": part_audit,
-            "review": part_review,
-            "pdf": part_pdf,
-            "http": part_http,
-            "profile": part_profile,
-        }[args.part]
-        try:
-            result = func(args)
-        except Exception:
-            traceback.print_exc()
-            return 1
-        common.write_json(Path(args.part_out), result)
-        return 0
+
+def run_child(args: argparse.Namespace) -> int:
+    """Child process: one part or one builder, its JSON to --part-out."""
+    func = {
+        "rules": part_rules,
+        "audit": part_audit,
+        "review": part_review,
+        "pdf": part_pdf,
+        "http": part_http,
+        "profile": part_profile,
+        **BUILDERS,
+    }[args.part]
+    try:
+        result = func(args)
+    except Exception:
+        traceback.print_exc()
+        return 1
+    common.write_json(Path(args.part_out), result)
+    return 0
+
+
+def needed_builds(parts: list[str], args: argparse.Namespace) -> list[str]:
+    """The data sets the chosen parts read: audit's log, review's SQLite and PostgreSQL sets
+    (the HTTP part serves a copy of the SQLite one)."""
+    names = []
+    if "audit" in parts:
+        names.append("build-audit")
+    if {"review", "http"} & set(parts):
+        names.append("build-review")
+    if "review" in parts and args.pg and not args.skip_review_pg:
+        names.append("build-review-pg")
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:  # noqa: C901
+    args = parse_args(argv)
+    if args.part:
+        return run_child(args)
 
     began = time.perf_counter()
+    deadline = time.monotonic() + args.budget_min * 60
     info = common.machine()
     parts = [p for p in args.parts.split(",") if p]
     cache_state = (
@@ -1385,9 +1653,10 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901
         f"data sets {cache_state}",
         flush=True,
     )
-    budget = {"rules": 300, "audit": 1500, "review": 1800, "pdf": 600, "http": 1500}
+    budget = {"rules": 300, "audit": 900, "review": 900, "pdf": 600, "http": 900}
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-all-") as folder:
+    datasets: dict[str, Any] = {"cache": cache_state}
+    with tempfile.TemporaryDirectory(prefix="bench-all-") as folder, ExitStack() as stack:
         work = Path(folder)
         previous = _previous_parts() if args.keep_others else {}
         for spec in args.use_part:
@@ -1398,6 +1667,17 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901
                 "rerun_separately": file,
             }
             parts = [p for p in parts if p != name]
+        builds = needed_builds(parts, args)
+        if "build-review-pg" in builds:
+            from tests.fixtures_db import postgres_database
+
+            _, args.pg_db = stack.enter_context(
+                postgres_database(admin_url=args.pg, prefix="da_bench_all")
+            )
+        if builds:
+            datasets.update(build_datasets(builds, args, 900, work))
+            if "not_run" in datasets.get("build-review-pg", {}):
+                args.pg_db = None  # review then reports PostgreSQL as not run, with the reason
         for name in PARTS:
             if name in parts:
                 results[name] = run_part(name, args, budget[name], work)
@@ -1418,19 +1698,21 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901
         )
         todo = [m for m in missed if m not in kept]
         if todo and not args.no_profiles:
-            args.profiles = ",".join(todo)
-            results["profiles"] = {**kept, **run_part("profile", args, 600, work)}
+            results["profiles"] = {**kept, **run_profiles(todo, args, work, deadline)}
         elif kept:
             results["profiles"] = kept
+        args.pg_db = None
     info["load_avg_end"] = loadavg()
     info["total_wall_s"] = round(time.perf_counter() - began, 1)
     summary = {
         "notes": args.note,
         "machine": info,
         "settings": {
-            k: v for k, v in vars(args).items() if k not in ("part", "part_out", "profiles")
+            k: v
+            for k, v in vars(args).items()
+            if k not in ("part", "part_out", "profiles", "pg_db")
         },
-        "datasets": cache_state,
+        "datasets": datasets,
         "figures": rows,
         "parts": results,
     }

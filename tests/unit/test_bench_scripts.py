@@ -7,6 +7,8 @@ checks that they can start.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +118,113 @@ def test_soak_memory_growth_window() -> None:
     assert growth["from_minute"] == 2.0 and growth["to_minute"] == 10.0
     assert growth["max_growth"] == pytest.approx(110 / 102 - 1, abs=1e-4)
     assert soak.memory_growth(samples[:1], 10)["max_growth"] is None
+
+
+# ---------------------------------------------------------------- bench/locustfile.py
+# Importing locust monkey-patches the standard library with gevent, so the locustfile is only
+# ever imported in a child interpreter, never in the test process.
+def _in_child(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "import json, sys\nsys.path.insert(0, '.')\n" + code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={k: v for k, v in os.environ.items() if k != "BENCH_LOCUST_WORLD"},
+    )
+
+
+def test_locustfile_defines_the_users_and_their_tasks() -> None:
+    done = _in_child(
+        "from locust import FastHttpUser\n"
+        "from bench import locustfile as lf\n"
+        "def names(cls): return sorted(t.__name__ for t in cls.tasks)\n"
+        "def tags(cls): return sorted(sorted(t.locust_tag_set)[0] for t in cls.tasks)\n"
+        "print(json.dumps({\n"
+        "  'fast': [issubclass(c, FastHttpUser) for c in (lf.Practitioner, lf.Supervisor)],\n"
+        "  'practitioner': names(lf.Practitioner), 'supervisor': names(lf.Supervisor),\n"
+        "  'tags': tags(lf.Practitioner) + tags(lf.Supervisor),\n"
+        "  'phases': {p: names(lf.user_for(p)) for p in lf.TASKS},\n"
+        "  'after': names(lf.Practitioner)}))\n"
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["fast"] == [True, True]
+    assert found["practitioner"] == ["hello", "pdf_download", "wizard_page", "wizard_submit"]
+    assert found["supervisor"] == ["review_queue"]
+    assert sorted(found["tags"]) == sorted(found["practitioner"] + found["supervisor"])
+    assert found["phases"] == {p: [p] for p in found["phases"]}, "one task per phase class"
+    assert found["after"] == found["practitioner"], "user_for leaves the base class alone"
+
+
+def test_locustfile_rejects_unknown_phase_and_missing_world() -> None:
+    done = _in_child(
+        "from bench import locustfile as lf\n"
+        "out = {}\n"
+        "try:\n    lf.user_for('nope')\nexcept ValueError as exc:\n    out['phase'] = str(exc)\n"
+        "try:\n    lf.next_identity('practitioners')\n"
+        "except lf.BenchSetupError as exc:\n    out['world'] = str(exc)\n"
+        "lf.WORLD = {'practitioners': [{'email': 'a'}, {'email': 'b'}]}\n"
+        "out['round'] = [lf.next_identity('practitioners')['email'] for _ in range(3)]\n"
+        "print(json.dumps(out))\n"
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "unknown phase" in found["phase"]
+    assert "BENCH_LOCUST_WORLD" in found["world"]
+    assert found["round"] == ["a", "b", "a"]
+
+
+def test_locust_command_line_loads_the_locustfile() -> None:
+    locust = Path(sys.executable).with_name("locust")
+    if not locust.exists():
+        pytest.skip("locust is not installed in this environment")
+    done = subprocess.run(
+        [str(locust), "-f", str(ROOT / "bench" / "locustfile.py"), "--list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Practitioner" in done.stdout and "Supervisor" in done.stdout
+    assert "SignedInUser" not in done.stdout, "the abstract base is not a user class"
+
+
+def test_phase_figures_count_right_answers_and_server_errors() -> None:
+    from bench import run_all
+
+    class Entry:
+        num_requests, num_failures = 120, 20
+
+        @staticmethod
+        def get_response_time_percentile(q: float) -> float:
+            return {0.5: 10.0, 0.95: 40.0, 0.99: 90.0}[q]
+
+    figures = run_all._phase_figures(
+        [Entry()], {200: 100, 500: 15, 0: 5}, ["boom"], 10.0, [1.0, 3.0], 16
+    )
+    assert figures["rps"] == 10.0, "only right answers count towards throughput"
+    assert figures["p95_ms"] == 40.0
+    assert figures["server_errors_5xx"] == 15
+    assert figures["errors"] == 25, "failures plus requests that got no answer"
+    assert figures["client_cpu_share"] == 0.25
+    assert figures["failures"] == ["boom"]
+
+
+def test_needed_builds_follow_the_parts() -> None:
+    from bench import run_all
+
+    args = run_all.parse_args(["--pg", ""])
+    assert run_all.needed_builds(["rules", "pdf"], args) == []
+    assert run_all.needed_builds(["http"], args) == ["build-review"]
+    args = run_all.parse_args(["--pg", "postgresql://postgres@127.0.0.1:5432/postgres"])
+    assert run_all.needed_builds(["audit", "review"], args) == [
+        "build-audit",
+        "build-review",
+        "build-review-pg",
+    ]
+    args = run_all.parse_args(["--skip-review-pg"])
+    assert "build-review-pg" not in run_all.needed_builds(["review"], args)
