@@ -406,7 +406,8 @@ def _plain(obj: Any) -> dict[str, Any]:
         return cached
     if blob is None:
         clear = _clear_values(obj)
-        legacy = any(value not in (None, SEALED_MARKER, obj.__sealed_marker__) for value in clear.values())
+        markers = (None, SEALED_MARKER, obj.__sealed_marker__)
+        legacy = any(value not in markers for value in clear.values())
         plain = clear if legacy else {name: None for name in obj.__sealed_fields__}
     else:
         try:
@@ -450,6 +451,9 @@ def seal_pending(session: Any) -> None:
             continue
         if obj.__sealed_insert_only__ and obj not in session.new:
             raise RuntimeError(f"{type(obj).__name__} content cannot be changed: record a new one")
+        if not getattr(obj, "case_ref", None):
+            raise ValueError(f"{type(obj).__name__} needs a case_ref: "
+                             "its content is sealed under that case's key")
         if getattr(obj, "id", None) is None:
             obj.id = uuid.uuid4()
         plain = obj.__dict__[_PLAIN]

@@ -40,7 +40,9 @@ class SignOffForm(FlaskForm):
 
     notes = TextAreaField("Notes (optional)", widget=GovTextArea(),
                           validators=[Optional(), Length(max=NOTES_MAX)],
-                          description="For example, which legal advice you relied on.")
+                          description=("For example, which legal advice you relied on. Do not "
+                                       "name cases or people: this note is kept for good and "
+                                       "never disposed of."))
     submit = SubmitField("Approve these rules", widget=GovSubmitInput())
 
 

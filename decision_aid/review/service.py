@@ -20,7 +20,13 @@ from decision_aid.database import write_transaction
 from decision_aid.extensions import db
 from decision_aid.models import Role, User
 from decision_aid.models.decision import Decision
-from decision_aid.models.review import REVIEWED, VERDICT_LABELS, Review, ReviewSelection, ReviewState
+from decision_aid.models.review import (
+    REVIEWED,
+    VERDICT_LABELS,
+    Review,
+    ReviewSelection,
+    ReviewState,
+)
 from decision_aid.review.queue import Scope
 from decision_aid.review.sampling import select_for_review
 

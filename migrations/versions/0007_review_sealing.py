@@ -56,16 +56,19 @@ def _seal_existing(conn: sa.engine.Connection) -> None:
     from decision_aid import crypto
 
     review = _review_table()
-    decision = sa.table("decision", sa.column("id", sa.Uuid()), sa.column("case_ref", sa.String(64)))
-    case_of = sa.select(decision.c.case_ref).where(decision.c.id == review.c.decision_id).scalar_subquery()
+    decision = sa.table("decision", sa.column("id", sa.Uuid()),
+                        sa.column("case_ref", sa.String(64)))
+    case_of = (sa.select(decision.c.case_ref)
+               .where(decision.c.id == review.c.decision_id).scalar_subquery())
     conn.execute(sa.update(review).where(review.c.case_ref.is_(None)).values(case_ref=case_of))
     rows = conn.execute(sa.select(review.c.id, review.c.case_ref, review.c.reasons)
                         .where(review.c[COLUMN].is_(None))).all()
     for row in rows:
         row_id = uuid.UUID(str(row.id))
-        blob = crypto.encrypt_json({"reasons": row.reasons or ""}, case_ref=row.case_ref, table=TABLE,
-                                   column=COLUMN, row_id=row_id, conn=conn)
-        conn.execute(sa.update(review).where(review.c.id == row.id).values(**{COLUMN: blob, "reasons": ""}))
+        blob = crypto.encrypt_json({"reasons": row.reasons or ""}, case_ref=row.case_ref,
+                                   table=TABLE, column=COLUMN, row_id=row_id, conn=conn)
+        conn.execute(sa.update(review).where(review.c.id == row.id)
+                     .values(**{COLUMN: blob, "reasons": ""}))
 
 
 def _unseal(conn: sa.engine.Connection) -> None:
@@ -73,7 +76,8 @@ def _unseal(conn: sa.engine.Connection) -> None:
     from decision_aid import crypto
 
     review = _review_table()
-    rows = conn.execute(sa.select(review.c.id, review.c[COLUMN]).where(review.c[COLUMN].is_not(None))).all()
+    rows = conn.execute(sa.select(review.c.id, review.c[COLUMN])
+                        .where(review.c[COLUMN].is_not(None))).all()
     for row in rows:
         try:
             plain: Any = crypto.decrypt_json(bytes(row[1]), table=TABLE, column=COLUMN,

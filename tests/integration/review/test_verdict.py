@@ -43,7 +43,8 @@ def test_agree_without_reasons_records_review_and_event(app: Flask, client: Flas
     assert response.status_code == 302
     with app.app_context():  # reasons are sealed: reading them needs the case key
         [review] = db.session.scalars(select(Review).where(Review.decision_id == decision.id)).all()
-        assert (review.verdict, review.reviewer_id, review.reasons) == ("agree", cast.supervisor.id, "")
+        assert (review.verdict, review.reviewer_id) == ("agree", cast.supervisor.id)
+        assert review.reasons == ""
         review_id = review.id
     [event] = review_events(app, decision)
     data = json.loads(event.payload)["with"]["data"]
