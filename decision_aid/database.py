@@ -3,20 +3,40 @@
 SQLite's default deferred transactions let two writers read the same audit head and then collide,
 so every write that appends to the audit chain starts with BEGIN IMMEDIATE (the write lock first).
 PostgreSQL uses an advisory transaction lock for the same purpose (see decision_aid.audit).
+
+On SQLite every transaction of a POST takes the write lock from its first statement (see
+`_sqlite_begin`), which is safe but makes a costly POST hold the lock while it only reads. A view
+marked `@reads_first` promises to do all its writes inside `write_transaction()`; its other
+transactions stay deferred (concurrent with every writer), and a write outside the promise is
+refused at once (`WriteOutsideWriteTransaction`) rather than failing now and then under load.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from decision_aid.extensions import db
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 IMMEDIATE = "decision_aid_immediate"
+READS_FIRST = "__reads_first__"
+IN_WRITE_TRANSACTION = "decision_aid_in_write_transaction"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class WriteOutsideWriteTransaction(RuntimeError):
+    """A `@reads_first` view wrote outside `write_transaction()`: a programming error.
+
+    On SQLite such a write would upgrade a deferred transaction that has already read, which
+    fails at once with "database is locked" whenever another writer committed meanwhile.
+    """
 
 
 @event.listens_for(Engine, "connect")
@@ -44,7 +64,7 @@ def _sqlite_begin(conn: Connection) -> None:
     In WAL mode a transaction that has read and then tries to write, after another process
     committed, fails at once with "database is locked" (the busy timeout cannot help it).
     So every transaction of a POST (which will write) takes the write lock first and waits
-    its turn; reads in GET requests stay concurrent.
+    its turn; reads in GET requests and in `@reads_first` views stay concurrent.
     """
     if conn.dialect.name != "sqlite":
         return
@@ -53,9 +73,74 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 def _request_writes() -> bool:
+    """Every transaction of a non-GET request writes, unless its view is `@reads_first`."""
     from flask import has_request_context, request
 
-    return has_request_context() and request.method not in {"GET", "HEAD", "OPTIONS"}
+    if not has_request_context() or request.method in SAFE_METHODS:
+        return False
+    return not _view_reads_first()
+
+
+def reads_first(view: F) -> F:
+    """Declare that a POST view only reads until it calls `write_transaction()` for all its writes.
+
+    For costly POSTs (a decision submit evaluates the rules, 7-67 ms): on SQLite their reads then
+    run in deferred transactions, so the write lock is held only for the block that writes and
+    other requests are not queued behind the reads. Every write of such a request, including
+    the server-side session save, must go through `write_transaction()`; one that does not is
+    refused with WriteOutsideWriteTransaction on every database, so tests catch it.
+    """
+    setattr(view, READS_FIRST, True)
+    return view
+
+
+def _view_reads_first() -> bool:
+    """Whether the request's view is `@reads_first`; matched here if Flask has not matched it yet.
+
+    Flask opens the session (our first query) before it matches the URL, so the session load's
+    transaction would otherwise not know its view. A URL that does not match counts as not.
+    """
+    from flask import current_app, request
+    from flask.globals import request_ctx
+    from werkzeug.exceptions import HTTPException
+
+    endpoint = request.url_rule.endpoint if request.url_rule is not None else None
+    adapter = request_ctx.url_adapter
+    if endpoint is None and request.routing_exception is None and adapter is not None:
+        try:
+            rule, _ = adapter.match(return_rule=True)
+        except HTTPException:  # 404, 405, redirect: Flask reports it after the session opens
+            return False
+        endpoint = rule.endpoint
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    return bool(getattr(view, READS_FIRST, False))
+
+
+def _in_reads_first_request() -> bool:
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method not in SAFE_METHODS and _view_reads_first()
+
+
+def _refuse_stray_write(session: Session, what: str) -> None:
+    if session.info.get(IN_WRITE_TRANSACTION) or not _in_reads_first_request():
+        return
+    raise WriteOutsideWriteTransaction(
+        f"{what} outside write_transaction() in a @reads_first view: move it into one")
+
+
+@event.listens_for(Session, "before_flush")
+def _flush_only_in_write_transaction(session: Session, flush_context: UOWTransaction,
+                                     instances: Any) -> None:
+    """ORM changes of a `@reads_first` request must be flushed inside write_transaction()."""
+    _refuse_stray_write(session, "an ORM flush")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _dml_only_in_write_transaction(state: ORMExecuteState) -> None:
+    """INSERT/UPDATE/DELETE statements of a `@reads_first` request likewise."""
+    if state.is_insert or state.is_update or state.is_delete:
+        _refuse_stray_write(state.session, "an INSERT, UPDATE or DELETE")
 
 
 @contextmanager
@@ -68,10 +153,14 @@ def write_transaction() -> Iterator[None]:
     session = db.session()  # the scoped_session proxies no in_transaction(): use the Session
     if session.in_transaction():
         session.commit()
-    session.connection(execution_options={IMMEDIATE: True})
+    outer = session.info.get(IN_WRITE_TRANSACTION, False)
+    session.info[IN_WRITE_TRANSACTION] = True
     try:
+        session.connection(execution_options={IMMEDIATE: True})
         yield
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.info[IN_WRITE_TRANSACTION] = outer

@@ -47,14 +47,20 @@ def _org() -> Organisation:
 def create_draft(user: User, case_ref: str, as_at: dt.date, *, answers: Mapping[str, Any] | None = None,
                  reconsiders: Decision | None = None, completes: Decision | None = None) -> Draft:
     """A new server-side draft; answers never live in the cookie."""
-    now = clock.now()
-    draft = Draft(practitioner_id=user.id, case_ref=case_ref, as_at=as_at, answers=dict(answers or {}),
-                  emergency=False, sharing={}, created_at=now, updated_at=now,
-                  reconsiders_decision_id=reconsiders.id if reconsiders else None,
-                  completes_decision_id=completes.id if completes else None)
+    draft = _new_draft(user, case_ref, as_at, answers=answers, reconsiders=reconsiders, completes=completes)
     db.session.add(draft)
     db.session.commit()
     return draft
+
+
+def _new_draft(user: User, case_ref: str, as_at: dt.date, *, answers: Mapping[str, Any] | None = None,
+               reconsiders: Decision | None = None, completes: Decision | None = None,
+               sharing: Mapping[str, Any] | None = None) -> Draft:
+    now = clock.now()
+    return Draft(practitioner_id=user.id, case_ref=case_ref, as_at=as_at, answers=dict(answers or {}),
+                 emergency=False, sharing=dict(sharing or {}), created_at=now, updated_at=now,
+                 reconsiders_decision_id=reconsiders.id if reconsiders else None,
+                 completes_decision_id=completes.id if completes else None)
 
 
 def find_draft(draft_id: uuid.UUID, user: User) -> Draft | None:
@@ -150,10 +156,35 @@ def save_sharing(draft: Draft, values: Mapping[str, Any]) -> None:
     db.session.commit()
 
 
+EngineInputs = tuple[dict[str, Any], dt.date, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The engine's output with the inputs it came from, so that a submit can reuse it (under
+    the write lock) exactly while those inputs still hold, instead of evaluating again."""
+
+    inputs: EngineInputs
+    result: dict[str, Any]
+    full: bool  # includes 'would change', as a stored Decision needs
+
+
+def _engine_inputs(draft: Draft) -> EngineInputs:
+    """Everything the engine's output depends on besides the rule set loaded at start-up."""
+    return facts_for(draft), draft.as_at, _org().engine_settings()
+
+
+def evaluation(draft: Draft, *, full: bool = True) -> Evaluation:
+    """Evaluate the draft; `full=False` leaves out 'would change' (the costly part) for pages
+    that need only the recommendation."""
+    facts, as_at, settings = inputs = _engine_inputs(draft)
+    result = rules.evaluate(facts, as_at, settings, ruleset=ruleset(), with_would_change=full)
+    return Evaluation(inputs, result, full)
+
+
 def evaluate(draft: Draft, with_would_change: bool = True) -> dict[str, Any]:
     """The engine's full output for the draft as it stands."""
-    return rules.evaluate(facts_for(draft), draft.as_at, _org().engine_settings(),
-                          ruleset=ruleset(), with_would_change=with_would_change)
+    return evaluation(draft, full=with_would_change).result
 
 
 @dataclass(frozen=True)
@@ -263,30 +294,33 @@ def _audit_data(decision: Decision) -> dict[str, Any]:
     return data
 
 
-def _evaluate_outside_lock(draft_id: uuid.UUID, user: User) -> tuple[dict[str, Any], dict[str, Any]] | None:
+def _evaluate_outside_lock(draft_id: uuid.UUID, user: User) -> Evaluation | None:
     """The full evaluation (with 'would change', the costly part) before taking the write lock,
     so concurrent submissions queue only for the insert and the audit append (target T23)."""
     draft = find_draft(draft_id, user)
     if draft is None:
         return None
-    return facts_for(draft), evaluate(draft)
+    return evaluation(draft)
 
 
-def _result_under_lock(draft: Draft, evaluated: tuple[dict[str, Any], dict[str, Any]] | None
-                       ) -> dict[str, Any]:
-    """Reuse the early evaluation unless the facts changed meanwhile (then evaluate again)."""
-    if evaluated is not None and evaluated[0] == facts_for(draft):
-        return evaluated[1]
+def _result_under_lock(draft: Draft, evaluated: Evaluation | None) -> dict[str, Any]:
+    """Reuse the early evaluation unless its inputs changed meanwhile (then evaluate again)."""
+    if evaluated is not None and evaluated.full and evaluated.inputs == _engine_inputs(draft):
+        return evaluated.result
     return evaluate(draft)
 
 
-def submit(draft_id: uuid.UUID, user: User, outcome: str, sharing: dict[str, Any]) -> Decision:
+def submit(draft_id: uuid.UUID, user: User, outcome: str, sharing: dict[str, Any],
+           evaluated: Evaluation | None = None) -> Decision:
     """Store the immutable Decision, its audit event and the draft's deletion in one transaction.
 
-    A repeated or concurrent submit of the same draft finds it gone (or loses on the unique
-    draft_id) and gets the decision already stored: never two decisions.
+    Only this block takes the write lock (views that submit are `@reads_first`): the rules are
+    evaluated before it, or `evaluated` (the view's own full evaluation) is reused, and checked
+    again under the lock. A repeated or concurrent submit of the same draft finds it gone (or
+    loses on the unique draft_id) and gets the decision already stored: never two decisions.
     """
-    evaluated = _evaluate_outside_lock(draft_id, user)
+    if evaluated is None or not evaluated.full:
+        evaluated = _evaluate_outside_lock(draft_id, user)
     try:
         with write_transaction():
             draft = _locked_draft(draft_id, user)
@@ -327,12 +361,17 @@ def start_completion(decision: Decision, user: User) -> Draft:
     The questions start afresh: every practitioner question applies only when there is no
     immediate risk, so the full record asks them as things stand now, which is what sets out
     the lawful basis for the share after the event. The emergency record keeps its own answers.
+    Started once: a later (or concurrent) click gets the draft already started, checked again
+    under the write lock, which is the only place this writes (its view is `@reads_first`).
     """
     carried = {k: v for k, v in decision.sharing.items()
                if k in ("categories", "description", "recipient_org", "recipient_role", "method")}
-    draft = create_draft(user, decision.case_ref, decision.as_at, completes=decision)
-    if carried:
-        save_sharing(draft, carried)
+    with write_transaction():
+        draft = find_completion_draft(decision, user)
+        if draft is None:
+            draft = _new_draft(user, decision.case_ref, decision.as_at, completes=decision,
+                               sharing=carried)
+            db.session.add(draft)
     return draft
 
 

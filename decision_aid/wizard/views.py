@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from decision_aid import clock
 from decision_aid.auth.access import public, roles
+from decision_aid.database import reads_first
 from decision_aid.models import Role, User
 from decision_aid.models.decision import Decision, Draft
 from decision_aid.organisation import current_organisation
@@ -139,20 +140,27 @@ def _explained(result: dict[str, Any]) -> dict[str, Any]:
 
 @bp.route("/decisions/drafts/<uuid:draft_id>/decision", methods=["GET", "POST"])
 @roles(*WIZARD_ROLES)
+@reads_first
 def decision(draft_id: uuid.UUID) -> str | Response:
-    """The practitioner's own decision; submitting stores it for good."""
+    """The practitioner's own decision; submitting stores it for good.
+
+    A submit evaluates the rules once, in full (the stored Decision keeps 'would change'), and
+    hands that evaluation to `service.submit`; showing the page needs only the recommendation.
+    """
     draft = service.find_draft(draft_id, _user())
     if draft is None:
         return _already_submitted(draft_id)
     if (early := _redirect_unless_complete(draft)) is not None:
         return early
-    result = service.evaluate(draft, with_would_change=False)
-    form = forms.DecisionForm(data=_decision_defaults(draft), recommendation=result["recommendation"])
+    form = forms.DecisionForm(data=_decision_defaults(draft))
+    evaluated = service.evaluation(draft, full=form.is_submitted())
+    form.recommendation = evaluated.result["recommendation"]
     if form.validate_on_submit():
-        stored = service.submit(draft.id, _user(), form.outcome.data, _sharing_from(form))
+        stored = service.submit(draft.id, _user(), form.outcome.data, _sharing_from(form),
+                                evaluated)
         return redirect(url_for("wizard.confirmation", decision_id=stored.id))
     return render_template("wizard/decision.html", form=form, draft=draft,
-                           recommendation_text=presenters.recommendation_text(result["recommendation"]))
+                           recommendation_text=presenters.recommendation_text(form.recommendation))
 
 
 def _already_submitted(draft_id: uuid.UUID) -> Response:
@@ -206,6 +214,7 @@ def emergency_what(draft_id: uuid.UUID) -> str | Response:
 
 @bp.route("/decisions/drafts/<uuid:draft_id>/emergency/who-and-how", methods=["GET", "POST"])
 @roles(*WIZARD_ROLES)
+@reads_first
 def emergency_recipient(draft_id: uuid.UUID) -> str | Response:
     """Emergency page 2 of 2: with whom and how; submitting records the share, stamped now."""
     draft = service.find_draft(draft_id, _user())
@@ -263,12 +272,13 @@ def reconsider(decision_id: uuid.UUID) -> Response:
 
 @bp.route("/decisions/<uuid:decision_id>/complete-emergency", methods=["POST"])
 @roles(*WIZARD_ROLES)
+@reads_first
 def complete_emergency(decision_id: uuid.UUID) -> Response:
     """Start the full record of an emergency decision (once; later clicks resume the same draft)."""
     stored = _own_decision(decision_id)
     if not state.emergency_pending(stored):
         abort(404)
-    draft = service.find_completion_draft(stored, _user()) or service.start_completion(stored, _user())
+    draft = service.start_completion(stored, _user())
     return redirect(resume_url(draft))
 
 
