@@ -183,5 +183,10 @@ def test_disposal_destroys_review_reasons_and_complaint_summaries(
     assert DISPOSED_TEXT in page and REVIEW_SENTINEL not in page
     listing = text_of(dpo_client.get("/dpo/operations/complaints"))
     assert DISPOSED_TEXT in listing and COMPLAINT_SENTINEL not in listing
+    author = app.test_client()
+    login_as(author, practitioner)
+    record = author.get(f"/decisions/{old.id}/record")
+    assert record.status_code == 200
+    assert DISPOSED_TEXT in text_of(record) and REVIEW_SENTINEL not in text_of(record)
     with app.app_context():
         assert verify_chain().ok

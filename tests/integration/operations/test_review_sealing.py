@@ -89,3 +89,31 @@ def test_a_review_without_case_ref_is_refused_with_a_clear_message(
         with pytest.raises(ValueError, match="needs a case_ref"):
             db.session.flush()
         db.session.rollback()
+
+
+def test_upgrade_blanks_reasons_of_a_case_disposed_before_it(
+        app: Flask, make_decision: Any, make_user: Any, practitioner: Any) -> None:
+    """Pre-0007 disposal left review reasons in clear: the upgrade must not re-key them."""
+    decision = make_decision(practitioner, case_ref=CASE)
+    supervisor = make_user("supervisor", teams=["North"])
+    with app.app_context():
+        review_id = _verdict(decision, supervisor, REASONS).id
+        db.session.remove()
+        downgrade(revision=BEFORE)
+        db.session.remove()
+        crypto.destroy_case_keys(CASE, actor_id=None, rule="test")  # disposal as 0006 did it:
+        db.session.commit()
+        crypto.forget_cached_keys()
+        assert _raw_review(review_id)["reasons"] == REASONS  # the reasons stayed in clear
+        db.session.remove()
+
+        upgrade(revision=SEALING)
+        db.session.remove()
+        row = _raw_review(review_id)
+        assert (row["reasons"], row["content_ciphertext"]) == ("", None)
+        live = db.session.execute(text(
+            "SELECT count(*) FROM case_key WHERE case_ref = :c AND destroyed_at IS NULL"),
+            {"c": CASE}).scalar_one()
+        assert live == 0  # no new key was minted for the disposed case
+        db.session.remove()
+        assert db.session.get(Review, review_id).reasons_text == ""
