@@ -29,14 +29,15 @@ def verify_chain(
     """Verify every entry from `from_seq`, then the head against a signed checkpoint.
 
     Without an explicit checkpoint the latest one in the checkpoint directory is used (if any),
-    which is what catches a cut tail or a database restored from an older backup.
+    which is what catches a cut tail or a database restored from an older backup. The connection
+    is our own (nothing uncommitted on it), so the row checks can run on a second one meanwhile.
     """
     from decision_aid.audit.checkpoint import latest_checkpoint
 
     if checkpoint is None and use_latest_checkpoint:
         checkpoint = latest_checkpoint()
     with db.engine.connect() as conn, conn.begin():
-        return verify_connection(conn, from_seq=from_seq, checkpoint=checkpoint)
+        return verify_connection(conn, from_seq=from_seq, checkpoint=checkpoint, parallel=True)
 
 
 def _check_links(conn: Connection, seq: int, prev_hash: str, own_hash: str) -> None:

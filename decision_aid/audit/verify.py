@@ -1,19 +1,33 @@
 """Verifying the chain: every link, every hash, every column against the stored bytes.
 
-The hot loop reads plain DBAPI tuples (a server-side cursor on PostgreSQL) and never parses JSON:
-it re-hashes the stored bytes and compares the payload's leading bytes with text built from the
-columns (`chain.header_for`), which is exact because JSON string literals are self-delimiting.
+Two independent passes, whose first failures are merged into the one the old single loop named:
+
+* the hash pass (Python) streams only `payload` and `entry_hash` and re-hashes the stored bytes,
+  which is all a verifier must do in Python: its cost is within a few percent of the floor
+  (reading and hashing the same bytes);
+* the row pass (one SQL query, run in C by the database) returns only suspect rows: a gap in
+  `seq`, a `prev_hash` unequal to the stored hash before it, or a payload whose leading bytes are
+  not the JSON text built from the columns (`chain.header_for`; exact, because JSON string
+  literals are self-delimiting). Each suspect column row is then re-checked in Python with the
+  exact encoder, so an escaping difference in the database's JSON quoting can only cost time,
+  never a false alarm; a false "match" is impossible because equal bytes are equal bytes.
+
+`verify_chain` runs the two passes on two connections at once (the database does the row pass
+while Python hashes; SQLite and psycopg release the GIL); `verify_connection` on a caller's
+connection runs them one after the other, so uncommitted changes on it (the tampering tests) are
+seen by both.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from decision_aid.audit.canonical import encode_string
@@ -26,18 +40,40 @@ BATCH = 10_000
 # anything else maps to a string starting with "!" that can never equal a payload timestamp.
 _OCCURRED_SQL = {
     "sqlite": (
-        "CASE WHEN typeof(occurred_at) = 'text' AND substr(occurred_at, 11, 1) = ' ' "
-        "THEN substr(occurred_at, 1, 10) || 'T' || substr(occurred_at, 12) || 'Z' "
-        "ELSE '!' || occurred_at END"
+        "CASE WHEN typeof({t}occurred_at) = 'text' AND substr({t}occurred_at, 11, 1) = ' ' "
+        "THEN substr({t}occurred_at, 1, 10) || 'T' || substr({t}occurred_at, 12) || 'Z' "
+        "ELSE '!' || {t}occurred_at END"
     ),
     "postgresql": (
-        "to_char(occurred_at AT TIME ZONE 'UTC', "
+        "to_char({t}occurred_at AT TIME ZONE 'UTC', "
         "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
     ),
 }
 _COLUMNS = (
     "seq, prev_hash, entry_hash, payload, actor_id, case_ref, decision_ref, event_type, {occ}"
 )
+# The payload's expected leading bytes, built from the columns in SQL (HEADER_FORMAT's layout).
+_HEADER_SQL = {
+    "sqlite": (
+        "CAST(printf('{{\"actor_id\":%s,\"case_ref\":%s,\"decision_ref\":%s,\"event_type\":%s,"
+        "\"occurred_at\":%s,\"seq\":%d,\"v\":1,\"with\":', json_quote(a.actor_id), "
+        "json_quote(a.case_ref), json_quote(a.decision_ref), json_quote(a.event_type), "
+        "json_quote({occ}), a.seq) AS BLOB)"
+    ),
+    "postgresql": (
+        "convert_to('{{\"actor_id\":' || coalesce(to_json(a.actor_id)::text, 'null') || "
+        "',\"case_ref\":' || coalesce(to_json(a.case_ref)::text, 'null') || "
+        "',\"decision_ref\":' || coalesce(to_json(a.decision_ref)::text, 'null') || "
+        "',\"event_type\":' || coalesce(to_json(a.event_type)::text, 'null') || "
+        "',\"occurred_at\":' || coalesce(to_json({occ})::text, 'null') || "
+        "',\"seq\":' || a.seq::text || ',\"v\":1,\"with\":', 'UTF8')"
+    ),
+}
+_PREFIX_MISMATCH_SQL = {
+    "sqlite": "instr(CAST(a.payload AS BLOB), {header}) IS NOT 1",
+    "postgresql": "position({header} in a.payload) IS DISTINCT FROM 1",
+}
+GAP, LINK, HASH, COLUMNS = 0, 1, 2, 3  # the order in which one entry's checks are reported
 
 
 @dataclass(frozen=True)
@@ -67,66 +103,210 @@ class VerificationResult:
 class _Broken(Exception):
     """Internal: stops the scan at the first bad entry."""
 
-    def __init__(self, seq: int, problem: str) -> None:
+    def __init__(self, seq: int, problem: str, order: int = GAP) -> None:
         super().__init__(problem)
         self.seq = seq
         self.problem = problem
+        self.order = order
+
+    def key(self) -> tuple[int, int]:
+        """Earlier entries first; within one entry, the order the single loop checked in."""
+        return (self.seq, self.order)
+
+
+def _placeholder(dialect: str) -> str:
+    return "?" if dialect == "sqlite" else "%s"
 
 
 def select_sql(dialect: str, *, where: str = "seq >= {p}") -> str:
-    """The verification query for this dialect (placeholders: ? on SQLite, %s on psycopg)."""
-    placeholder = "?" if dialect == "sqlite" else "%s"
-    columns = _COLUMNS.format(occ=_OCCURRED_SQL[dialect])
-    condition = where.format(p=placeholder)  # fixed text from this module, never user input
+    """All columns of matching entries, for the exact Python check (`--record`, suspects)."""
+    columns = _COLUMNS.format(occ=_OCCURRED_SQL[dialect].format(t=""))
+    condition = where.format(p=_placeholder(dialect))  # fixed text from this module only
     return f"SELECT {columns} FROM audit_event WHERE {condition} ORDER BY seq"  # noqa: S608
 
 
-def stream_rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> Iterator[list[Any]]:
-    """Batches of raw tuples: a named (server-side) cursor on PostgreSQL, fetchmany on SQLite."""
+def hash_sql(dialect: str, *, bounded: bool = False) -> str:
+    """The hash pass reads the two stored hashes and the stored bytes, nothing else."""
+    p = _placeholder(dialect)
+    upper = f" AND seq <= {p}" if bounded else ""
+    return (
+        f"SELECT prev_hash, payload, entry_hash FROM audit_event WHERE seq >= {p}{upper} "  # noqa: S608
+        "ORDER BY seq"
+    )
+
+
+def columns_sql(dialect: str, *, bounded: bool = False) -> str:
+    """Entries from seq >= p whose payload does not start with the bytes built from the columns.
+
+    Runs entirely in the database (json_quote / to_json do the JSON string encoding); a healthy
+    log returns no rows.
+    """
+    p = _placeholder(dialect)
+    header = _HEADER_SQL[dialect].format(occ=_OCCURRED_SQL[dialect].format(t="a."))
+    mismatch = _PREFIX_MISMATCH_SQL[dialect].format(header=header)
+    upper = f" AND a.seq <= {p}" if bounded else ""
+    where = f"a.seq >= {p}{upper} AND {mismatch}"  # fixed text from this module only
+    return f"SELECT a.seq FROM audit_event a WHERE {where} ORDER BY a.seq"  # noqa: S608
+
+
+def open_cursor(conn: Connection, sql: str, params: tuple[Any, ...]) -> Any:
+    """An executed DBAPI cursor to iterate directly (no per-row generator or batch lists):
+    a named (server-side) cursor fetching BATCH rows at a time on PostgreSQL. Close it after."""
     dbapi = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
-        cursor = dbapi.cursor(name="audit_verify")
+        cursor = dbapi.cursor(name=f"audit_verify_{threading.get_ident()}")
         cursor.itersize = BATCH
     else:
         cursor = dbapi.cursor()
+    cursor.execute(sql, params)
+    return cursor
+
+
+def stream_rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> Iterator[list[Any]]:
+    """Batches of raw tuples (for callers that want lists)."""
+    cursor = open_cursor(conn, sql, params)
     try:
-        cursor.execute(sql, params)
         while rows := cursor.fetchmany(BATCH):
             yield rows
     finally:
         cursor.close()
 
 
+def _header_bytes(actor: Any, case: Any, dec: Any, etype: Any, occ: Any, seq: int) -> bytes:
+    """The exact leading bytes a payload with these column values has (raises on odd types)."""
+    enc = encode_string
+    return (
+        HEADER_FORMAT
+        % (
+            "null" if actor is None else enc(actor),
+            "null" if case is None else enc(case),
+            "null" if dec is None else enc(dec),
+            enc(etype),
+            enc(occ),
+            seq,
+        )
+    ).encode()
+
+
+def _check_columns(row: Any) -> None:
+    """Exact check that a full row's columns equal the values in its payload. Raises _Broken."""
+    seq, _, _, payload, actor, case, dec, etype, occ = row
+    try:
+        if not payload.startswith(_header_bytes(actor, case, dec, etype, occ, seq)):
+            raise _Broken(seq, "a column differs from the hashed bytes", COLUMNS)
+    except (TypeError, ValueError, AttributeError, UnicodeError) as exc:  # a mistyped column
+        raise _Broken(seq, f"malformed entry ({type(exc).__name__})", COLUMNS) from exc
+
+
 def _check_rows(
     rows: list[Any], expected: int, prev_raw: bytes, prev_hex: str
 ) -> tuple[int, bytes, str]:
-    """Check one batch; returns the next expected seq and the running hash. Raises _Broken."""
-    sha256, tag, fmt, enc = hashlib.sha256, HASH_TAG, HEADER_FORMAT, encode_string
-    try:
-        for seq, prev, entry, payload, actor, case, dec, etype, occ in rows:
-            if seq != expected:
-                raise _Broken(expected, f"entry {expected} is missing (found {seq!r} next)")
-            if prev != prev_hex:
-                raise _Broken(seq, "prev_hash does not match the previous entry's hash")
+    """Check full rows one by one (seq, link, hash, columns); returns the running state."""
+    sha256, tag = hashlib.sha256, HASH_TAG
+    for row in rows:
+        seq, prev, entry, payload = row[:4]
+        if seq != expected:
+            raise _Broken(expected, f"entry {expected} is missing (found {seq!r} next)")
+        if prev != prev_hex:
+            raise _Broken(seq, "prev_hash does not match the previous entry's hash", LINK)
+        try:
             digest = sha256(tag + prev_raw + payload).digest()
-            prev_hex = digest.hex()
-            if prev_hex != entry:
-                raise _Broken(seq, "entry_hash does not match the stored bytes")
-            header = fmt % (
-                "null" if actor is None else enc(actor),
-                "null" if case is None else enc(case),
-                "null" if dec is None else enc(dec),
-                enc(etype),
-                enc(occ),
-                seq,
-            )
-            if not payload.startswith(header.encode()):
-                raise _Broken(seq, "a column differs from the hashed bytes")
-            prev_raw = digest
-            expected += 1
-    except (TypeError, ValueError, AttributeError, UnicodeError) as exc:  # a mistyped column
-        raise _Broken(expected, f"malformed entry ({type(exc).__name__})") from exc
+        except TypeError as exc:
+            raise _Broken(seq, f"malformed entry ({type(exc).__name__})", HASH) from exc
+        prev_hex = digest.hex()
+        if prev_hex != entry:
+            raise _Broken(seq, "entry_hash does not match the stored bytes", HASH)
+        _check_columns(row)
+        prev_raw = digest
+        expected += 1
     return expected, prev_raw, prev_hex
+
+
+def hash_pass(
+    conn: Connection, from_seq: int, start_hash: str, head: int | None = None
+) -> tuple[int, str]:
+    """Re-hash the stored bytes and check every link, in seq order. Raises _Broken.
+
+    Returns (entries checked, head hash). Entries are named by position, not by their seq
+    value: a gap or a moved row is named by the gap check, always at or before the position
+    where the links or hashes stop matching. This loop is the verifier's hot path: it touches
+    two short strings and the bytes per entry, no more than it must.
+    """
+    sha256, tag = hashlib.sha256, HASH_TAG
+    prev, prev_hex, done = bytes.fromhex(start_hash), start_hash, 0
+    params = (from_seq,) if head is None else (from_seq, head)
+    cursor = open_cursor(conn, hash_sql(conn.dialect.name, bounded=head is not None), params)
+    try:
+        for stored_prev, payload, entry in cursor:
+            if stored_prev != prev_hex:
+                problem = "prev_hash does not match the previous entry's hash"
+                raise _Broken(from_seq + done, problem, LINK)
+            prev = sha256(tag + prev + payload).digest()
+            prev_hex = prev.hex()
+            if prev_hex != entry:
+                raise _Broken(from_seq + done, "entry_hash does not match the stored bytes", HASH)
+            done += 1
+    except (TypeError, ValueError) as exc:  # a NULL or mistyped payload or hash
+        raise _Broken(from_seq + done, f"malformed entry ({type(exc).__name__})", HASH) from exc
+    finally:
+        cursor.close()
+    return done, prev_hex
+
+
+def _count_range(conn: Connection, low: int, high: int | None) -> tuple[int, int | None]:
+    """(number of entries, largest seq) with low <= seq (<= high): an index-only count."""
+    table = AuditEvent.__table__
+    query = select(func.count(), func.max(table.c.seq)).where(table.c.seq >= low)
+    if high is not None:
+        query = query.where(table.c.seq <= high)
+    count, largest = conn.execute(query).one()
+    return int(count), None if largest is None else int(largest)
+
+
+def gap_check(conn: Connection, from_seq: int, head: int | None = None) -> _Broken | None:
+    """The first missing seq from `from_seq` on, or None.
+
+    seq is the primary key (unique), so the entries from..max are gapless exactly when there
+    are max - from + 1 of them: one index count, not a row-by-row walk. Only when that fails
+    does a binary search over such counts locate the first missing number.
+    """
+    count, largest = _count_range(conn, from_seq, head)
+    if largest is None or count == largest - from_seq + 1:
+        return None
+    low, high = from_seq, largest  # invariant: the first missing seq lies in [low, high]
+    while low < high:
+        middle = (low + high) // 2
+        if _count_range(conn, from_seq, middle)[0] == middle - from_seq + 1:
+            low = middle + 1
+        else:
+            high = middle
+    following = conn.execute(
+        select(func.min(AuditEvent.__table__.c.seq)).where(AuditEvent.__table__.c.seq > low)
+    ).scalar()
+    return _Broken(low, f"entry {low} is missing (found {following!r} next)")
+
+
+def column_pass(conn: Connection, from_seq: int, head: int | None = None) -> _Broken | None:
+    """The first entry whose columns differ from its stored bytes, or None.
+
+    The database names the suspects; each is re-checked here with the exact encoder, so an
+    escaping difference in the database's JSON quoting could only cost time, never a false alarm.
+    """
+    params = (from_seq,) if head is None else (from_seq, head)
+    sql = columns_sql(conn.dialect.name, bounded=head is not None)
+    suspects = conn.exec_driver_sql(sql, params)
+    for (seq,) in suspects.all():  # normally none; sorted by seq
+        row = conn.exec_driver_sql(select_sql(conn.dialect.name, where="seq = {p}"), (seq,)).first()
+        try:
+            _check_columns(tuple(row))
+        except _Broken as broken:
+            return broken
+    return None
+
+
+def row_checks(conn: Connection, from_seq: int, head: int | None = None) -> _Broken | None:
+    """Everything the database can check without Python per row: gaps, then columns."""
+    return gap_check(conn, from_seq, head) or column_pass(conn, from_seq, head)
 
 
 def stored_column(conn: Connection, column: str, seq: int) -> str | None:
@@ -146,25 +326,90 @@ def _start_hash(conn: Connection, from_seq: int) -> str:
     return stored
 
 
+def _run_hash_pass(
+    conn: Connection, from_seq: int, start: str, head: int | None
+) -> tuple[int, str] | _Broken:
+    try:
+        return hash_pass(conn, from_seq, start, head)
+    except _Broken as broken:
+        return broken
+
+
+def _merge(
+    hashed: tuple[int, str] | _Broken, rows: _Broken | None, from_seq: int
+) -> tuple[int, int, str]:
+    """The earliest finding of the passes, else (checked, head_seq, head_hash)."""
+    findings = [found for found in (hashed, rows) if isinstance(found, _Broken)]
+    if findings:
+        raise min(findings, key=_Broken.key)
+    checked, head_hash = hashed  # type: ignore[misc]  (not a _Broken here)
+    return checked, from_seq + checked - 1, head_hash
+
+
 def scan_chain(conn: Connection, from_seq: int = 1) -> tuple[int, int, str]:
-    """Verify entries from `from_seq` to the head; returns (checked, head_seq, head_hash)."""
-    prev_hex = _start_hash(conn, from_seq)
-    prev_raw = bytes.fromhex(prev_hex)
-    expected = max(int(from_seq), 1)
-    sql = select_sql(conn.dialect.name)
-    for rows in stream_rows(conn, sql, (expected,)):
-        expected, prev_raw, prev_hex = _check_rows(rows, expected, prev_raw, prev_hex)
-    return expected - max(int(from_seq), 1), expected - 1, prev_hex
+    """Verify entries from `from_seq` to the head on one connection, one pass after the other.
+
+    Returns (checked, head_seq, head_hash); raises _Broken at the first bad entry.
+    """
+    from_seq = max(int(from_seq), 1)
+    start = _start_hash(conn, from_seq)
+    rows = row_checks(conn, from_seq)
+    return _merge(_run_hash_pass(conn, from_seq, start, None), rows, from_seq)
+
+
+def scan_chain_parallel(conn: Connection, from_seq: int = 1) -> tuple[int, int, str]:
+    """As `scan_chain`, with the row checks on a second connection in a thread meanwhile.
+
+    Both stop at the head read first on `conn`: the log only grows, so the second connection,
+    whose snapshot is taken later, holds the same entries up to there.
+    """
+    from_seq = max(int(from_seq), 1)
+    start = _start_hash(conn, from_seq)
+    head = _count_range(conn, from_seq, None)[1] or from_seq - 1
+    outcome: list[_Broken | BaseException | None] = []
+
+    def on_own_connection() -> None:
+        try:
+            with conn.engine.connect() as other, other.begin():
+                outcome.append(row_checks(other, from_seq, head))
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome.append(exc)
+
+    worker = threading.Thread(target=on_own_connection, name="audit-row-checks", daemon=True)
+    worker.start()
+    try:
+        hashed = _run_hash_pass(conn, from_seq, start, head)
+    finally:
+        worker.join()
+    found = outcome[0]
+    if isinstance(found, BaseException) and not isinstance(found, _Broken):
+        raise found
+    return _merge(hashed, found, from_seq)
+
+
+def can_use_second_connection(conn: Connection) -> bool:
+    """A second connection sees the same data unless the database is private to one connection."""
+    database = conn.engine.url.database
+    return conn.dialect.name == "postgresql" or database not in (None, "", ":memory:")
 
 
 def verify_connection(
-    conn: Connection, *, from_seq: int = 1, checkpoint: Path | None = None
+    conn: Connection,
+    *,
+    from_seq: int = 1,
+    checkpoint: Path | None = None,
+    parallel: bool = False,
 ) -> VerificationResult:
-    """Verify on an open connection inside one transaction (tests tamper on the same one)."""
+    """Verify on an open connection inside one transaction.
+
+    `parallel=True` runs the row pass on a second connection: only for a connection with no
+    uncommitted changes of its own (the second one would not see them).
+    """
     from decision_aid.audit.checkpoint import check_against_checkpoint
 
+    scan = scan_chain_parallel if parallel and can_use_second_connection(conn) else scan_chain
     try:
-        checked, head_seq, head_hash = scan_chain(conn, from_seq)
+        checked, head_seq, head_hash = scan(conn, from_seq)
     except _Broken as broken:
         checked = max(0, broken.seq - max(int(from_seq), 1))
         return VerificationResult(False, checked, broken.seq, broken.problem, 0, "")

@@ -28,7 +28,7 @@ EXAMPLES = 300 if DEEP else 50
 COLUMNS = ("payload", "seq", "occurred_at", *t.TEXT_COLUMNS)
 
 
-def verify_tampered(checkpoint: Path, tamper: Callable[[Connection], Any]) -> VerificationResult:
+def verify_tampered(checkpoint: Path | None, tamper: Callable[[Connection], Any]) -> VerificationResult:
     """Tamper and verify in one transaction, then roll everything back."""
     with db.engine.connect() as conn:
         transaction = conn.begin()
@@ -152,3 +152,45 @@ def _sqlite_connect(path: Path) -> Any:
     import sqlite3
 
     return sqlite3.connect(path)
+
+
+COMMITTED_CASES = {
+    "flip case_ref": (lambda c: t.flip_byte(c, 30, "case_ref", 2), 30),
+    "flip occurred_at": (lambda c: t.flip_byte(c, 30, "occurred_at", 5), 30),
+    "flip payload": (lambda c: t.flip_byte(c, 30, "payload", 40), 30),
+    "flip prev_hash": (lambda c: t.flip_byte(c, 30, "prev_hash", 7), 30),
+    "move seq": (lambda c: t.flip_byte(c, 30, "seq", 0), 30),
+    "delete": (lambda c: t.delete_row(c, 30), 30),
+    "delete two": (lambda c: (t.delete_row(c, 30), t.delete_row(c, 31)), 30),
+    "swap": (lambda c: t.swap_payloads(c, 20, 40), 20),
+    "forge": (lambda c: t.forge_replace(c, 30), 31),
+}
+
+
+@pytest.mark.parametrize("case", sorted(COMMITTED_CASES))
+def test_committed_tampering_is_located_by_the_two_connection_verifier(app_ctx, append_many, case):
+    """verify_chain runs its row checks on a second connection: same findings, same seq."""
+    tamper, expected = COMMITTED_CASES[case]
+    append_many(60)
+    with db.engine.connect() as conn, conn.begin():
+        t.bypass_triggers(conn)
+        tamper(conn)
+        t.restore_triggers(conn)
+    result = audit.verify_chain(use_latest_checkpoint=False)
+    assert (result.ok, result.first_bad_seq) == (False, expected), result
+
+
+ODD_REFS = ['q"uote', "back\\slash", "tab\there", "bell\x07", "\x7f\u2028é😀", "</script>"]
+
+
+@pytest.mark.parametrize("ref", ODD_REFS)
+def test_references_that_need_json_escaping_verify_and_are_still_checked(app_ctx, ref):
+    """The database's JSON quoting must agree with ours (or be overruled by the exact check)."""
+    from decision_aid.database import write_transaction
+
+    with write_transaction():
+        for _ in range(3):
+            audit.record_event(audit.events.RECORD_VIEWED, actor=None, case_ref=ref)
+    assert audit.verify_chain(use_latest_checkpoint=False).ok
+    result = verify_tampered(None, lambda c: t.flip_byte(c, 2, "case_ref", 1))
+    assert (result.ok, result.first_bad_seq) == (False, 2), result
