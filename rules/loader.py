@@ -14,15 +14,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
-from referencing import Registry, Resource
 
 from .conditions import compile_condition, references
 from .errors import RuleSetError
 from .model import Citation, FactSpec, Rule, RuleVersion, Source
 from .questions_load import build_questions
 from .ruleset import RuleSet, SettingSpec
+from .schemas import Schemas, report
 from .validate import check_ruleset
 
 DEFAULT_DIR = Path(__file__).resolve().parent
@@ -51,37 +50,15 @@ def read_yaml(path: Path) -> Any:
         raise RuleSetError(f"{path.name}: invalid YAML: {exc}") from exc
 
 
-class Schemas:
-    """The JSON Schemas of a rule set directory, with one compiled validator per schema."""
-
-    def __init__(self, directory: Path) -> None:
-        resources = []
-        for path in sorted((directory / "schema").glob("*.schema.json")):
-            schema = json.loads(path.read_text(encoding="utf-8"))
-            resources.append((schema["$id"], Resource.from_contents(schema)))
-        self.registry = Registry().with_resources(resources)
-        self._validators: dict[str, jsonschema.Draft202012Validator] = {}
-
-    def validator(self, name: str) -> jsonschema.Draft202012Validator:
-        """Compiled validator for `urn:rules:<name>`, built once."""
-        if name not in self._validators:
-            schema = self.registry.contents(f"urn:rules:{name}")
-            self._validators[name] = jsonschema.Draft202012Validator(
-                schema, registry=self.registry)
-        return self._validators[name]
-
-
-def _registry(directory: Path) -> Schemas:
-    return Schemas(directory)
+def _registry(directory: Path, backend: str | None = None) -> Schemas:
+    return Schemas(directory, backend)
 
 
 def validate_file(data: Any, schema_name: str, registry: Schemas, label: str) -> None:
     """Validate against a named schema and report every error, not just the first."""
-    validator = registry.validator(schema_name)
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        raise RuleSetError([f"{label}: {'/'.join(map(str, e.absolute_path))}: {e.message}"
-                            for e in errors[:10]])
+    problems = registry.check(schema_name)(data)
+    if problems:
+        raise RuleSetError(report(problems, label))
 
 
 def _files(directory: Path, sub: str) -> list[Path]:
@@ -170,9 +147,9 @@ def _load_part(directory: Path, name: str, registry: Schemas,
     return data
 
 
-def load(directory: Path) -> RuleSet:
-    """Load and fully validate a rule set directory."""
-    registry = _registry(directory)
+def load(directory: Path, *, schema_backend: str | None = None) -> RuleSet:
+    """Load and fully validate a rule set directory (schema_backend: see rules.schemas)."""
+    registry = _registry(directory, schema_backend)
     parsed: dict[Path, Any] = {}
     facts = _facts(_load_part(directory, "facts", registry, parsed))
     settings = _settings(_load_part(directory, "settings", registry, parsed))

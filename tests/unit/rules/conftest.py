@@ -7,6 +7,15 @@ from typing import Any
 import pytest
 
 import rules
+from rules.schemas import BACKENDS
+
+
+@pytest.fixture(params=BACKENDS)
+def schema_backend(request: pytest.FixtureRequest) -> str:
+    """Each JSON Schema back end that is installed (jsonschema_rs is optional)."""
+    if request.param == "jsonschema_rs":
+        pytest.importorskip("jsonschema_rs")
+    return str(request.param)
 
 
 @pytest.fixture(scope="session")

@@ -87,14 +87,14 @@ def test_coverage_is_complete(rs: rules.RuleSet) -> None:
      "{fact: protected_person_age, is: elderly}", "outside under_18, adult"),
 ])
 def test_defects_are_rejected(tmp_path: Path, file: str, old: str, new: str,
-                              message: str) -> None:
+                              message: str, schema_backend: str) -> None:
     target = _copy(tmp_path)
     path = target / file
     text = path.read_text()
     assert old in text
     path.write_text(text.replace(old, new, 1))
     with pytest.raises(RuleSetError, match=message):
-        load(target)
+        load(target, schema_backend=schema_backend)
 
 
 def test_a_version_gap_is_rejected(tmp_path: Path) -> None:
