@@ -21,6 +21,14 @@ from decision_aid.models.base import Base, ImmutableRowError, UTCDateTime, inser
 OUTCOMES: tuple[str, ...] = ("share_all", "share_part", "do_not_share", "wait_for_advice")
 EMERGENCY_OUTCOME = "share_now"
 SHARED_OUTCOMES: frozenset[str] = frozenset({"share_all", "share_part", EMERGENCY_OUTCOME})
+# Review-queue filter columns, each with a (column, submitted_at, id) index and a team-scoped one.
+QUEUE_FILTER_COLUMNS: dict[str, str] = {
+    "recommendation": "recommendation",
+    "outcome": "outcome",
+    "departed": "departed_from_recommendation",
+    "basis": "primary_lawful_basis",
+    "shared": "shared",
+}
 
 
 class Draft(SealedContent, Base):
@@ -64,18 +72,29 @@ class Decision(SealedContent, Base):
     __tablename__ = "decision"
     __sealed_fields__ = ("answers", "result", "sharing")
     __sealed_insert_only__ = True
+    # The review queue's indexes (migrations 0005 and 0008, docs/review.md): every filter is one
+    # ordered range scan ending in (submitted_at, id), once scoped by team and once unscoped.
+    # No column has an index of its own that one of these starts with: PostgreSQL's planner
+    # chose such prefixes and then sorted (migration 0008 says why).
     __table_args__ = (
-        Index("ix_decision_practitioner_submitted", "practitioner_id", "submitted_at"),
+        Index("ix_decision_queue_all", "submitted_at", "id"),
+        Index("ix_decision_queue_team", "team_id", "submitted_at", "id"),
+        Index("ix_decision_queue_practitioner", "practitioner_id", "submitted_at", "id"),
+        Index("ix_decision_queue_team_practitioner", "team_id", "practitioner_id", "submitted_at", "id"),
+        *(Index(f"ix_decision_queue_{short}", column, "submitted_at", "id")
+          for short, column in QUEUE_FILTER_COLUMNS.items()),
+        *(Index(f"ix_decision_queue_team_{short}", "team_id", column, "submitted_at", "id")
+          for short, column in QUEUE_FILTER_COLUMNS.items()),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     case_ref: Mapped[str] = mapped_column(String(64), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
-    practitioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
-    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), nullable=True, index=True)
+    practitioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), nullable=True)
     as_at: Mapped[dt.date] = mapped_column(Date)
-    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
     emergency_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     completes_decision_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -87,11 +106,11 @@ class Decision(SealedContent, Base):
     result_stored: Mapped[dict[str, Any]] = mapped_column("result", JSON, default=lambda: dict(SEALED_MARKER))
     ruleset_version: Mapped[str] = mapped_column(String(40))
     ruleset_digest: Mapped[str] = mapped_column(String(100))
-    recommendation: Mapped[str] = mapped_column(String(40), index=True)
-    primary_lawful_basis: Mapped[str | None] = mapped_column(String(60), nullable=True, index=True)
+    recommendation: Mapped[str] = mapped_column(String(40))
+    primary_lawful_basis: Mapped[str | None] = mapped_column(String(60), nullable=True)
     outcome: Mapped[str] = mapped_column(String(20))
-    departed_from_recommendation: Mapped[bool] = mapped_column(Boolean, index=True)
-    shared: Mapped[bool] = mapped_column(Boolean, index=True)
+    departed_from_recommendation: Mapped[bool] = mapped_column(Boolean)
+    shared: Mapped[bool] = mapped_column(Boolean)
     consent_position: Mapped[str | None] = mapped_column(String(40), nullable=True)
     sharing_stored: Mapped[dict[str, Any]] = mapped_column("sharing", JSON, default=lambda: dict(SEALED_MARKER))
     content_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

@@ -3,8 +3,11 @@
 Lists are ordered oldest first by (submitted_at, id) and paged by keyset ("after this key"),
 never OFFSET: the database seeks straight to the key in a composite index, so page 400 costs
 the same as page 1. Which index serves a query depends on the filter: decision columns use the
-(team_id, column, submitted_at, id) indexes of migration 0005; review status and open emergency
-records come from the review_state table's indexes. A supervisor with several teams gets one
+(team_id, column, submitted_at, id) and (column, submitted_at, id) indexes of migrations 0005 and
+0008 (listed on the Decision model); review status and open emergency records come from the
+review_state table's indexes. Every predicate is a plain comparison on an indexed column (no
+function, no OR) and the page key is a row comparison in the index's column order, so both
+SQLite and PostgreSQL seek straight to it (tests/integration/review/test_query_plans.py). A supervisor with several teams gets one
 index range scan per team, merged here (an IN list would force a sort of every matching row).
 """
 
