@@ -80,7 +80,10 @@ def _rs_check(schemas: Schemas, uri: str) -> Check:
         raise RuleSetError(f"schema {uri} is invalid: {exc}") from exc
 
     def check(instance: Any) -> list[Problem]:
-        return [(list(e.instance_path), e.message) for e in validator.iter_errors(instance)]
+        try:
+            return [(list(e.instance_path), e.message) for e in validator.iter_errors(instance)]
+        except ValueError as exc:  # YAML tags such as !!binary or !!set are not JSON data
+            return [([], f"not plain JSON data ({exc})")]
 
     return check
 
@@ -104,5 +107,5 @@ def _py_check(schemas: Schemas, uri: str) -> Check:
 def report(problems: Sequence[Problem], label: str) -> list[str]:
     """One line per problem, in file order, at most MAX_REPORTED of them."""
     ordered = sorted(problems, key=lambda p: p[0])
-    return [f"{label}: {'/'.join(map(str, path))}: {message}"
+    return [f"{label}: {'/'.join(map(str, path)) or '(whole file)'}: {message}"
             for path, message in ordered[:MAX_REPORTED]]

@@ -46,6 +46,17 @@ def test_a_broken_condition_fails_loading_naming_file_and_place(
     assert "/versions/0/when/" in problem
 
 
+def test_yaml_values_that_are_not_json_fail_loading_cleanly(
+        tmp_path: Path, schema_backend: str) -> None:
+    target = _copy(tmp_path)
+    path = target / "definitions" / "90_transparency.yaml"
+    text = path.read_text()
+    assert "\n    tag: V" in text
+    path.write_text(text.replace("\n    tag: V", "\n    notes: !!binary aGVsbG8=\n    tag: V", 1))
+    with pytest.raises(RuleSetError, match="^90_transparency.yaml: "):
+        load(target, schema_backend=schema_backend)
+
+
 def test_every_problem_is_reported_in_file_order(schema_backend: str) -> None:
     broken = copy.deepcopy(DEFINITIONS)
     broken["rules"][3]["tag"] = "maybe"
