@@ -53,7 +53,7 @@ def test_yaml_values_that_are_not_json_fail_loading_cleanly(
     text = path.read_text()
     assert "\n    tag: V" in text
     path.write_text(text.replace("\n    tag: V", "\n    notes: !!binary aGVsbG8=\n    tag: V", 1))
-    with pytest.raises(RuleSetError, match="^90_transparency.yaml: "):
+    with pytest.raises(RuleSetError, match=r"^90_transparency\.yaml: "):
         load(target, schema_backend=schema_backend)
 
 
@@ -122,7 +122,8 @@ def _mutate(data: Any, path: tuple[Any, ...], value: Any, mode: str) -> Any:
     return data
 
 
-@pytest.mark.skipif(default_backend() != "jsonschema_rs", reason="the jsonschema-rs back end is not in use")
+@pytest.mark.skipif(default_backend() != "jsonschema_rs",
+                    reason="the jsonschema-rs back end is not in use")
 @hsettings(max_examples=max(30, hsettings().max_examples))
 @given(st.sampled_from(["definitions", "questions"]), st.data(), json_values,
        st.sampled_from(["replace", "delete", "extra"]))
