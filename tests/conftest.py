@@ -29,7 +29,7 @@ settings.register_profile("deep", max_examples=10_000, deadline=None,
                           suppress_health_check=list(HealthCheck))
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
-pytest_plugins = ["tests.fixtures_users", "tests.fixtures_decisions"]
+pytest_plugins = ["tests.fixtures_users", "tests.fixtures_decisions", "tests.fixtures_pgcluster"]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if postgres_admin_url() else [])
 TEST_SECRET = "test-secret-key-not-for-production-" + "x" * 20

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask
 
@@ -65,6 +66,50 @@ def append_worker(url: str, count: int, writer: int) -> list[float]:
         db.session.remove()
         db.engine.dispose()
     return latencies
+
+
+def timed_append_worker(url: str, count: int, writer: int) -> dict[str, Any]:
+    """As `append_worker`, timing each phase: waiting for the write lock (SQLite BEGIN IMMEDIATE;
+    on PostgreSQL the advisory lock is inside `record_event`), the append, and the commit.
+
+    An append refused with "database is locked" (the busy timeout ran out) is rolled back,
+    counted and kept in `total` with the time it took, so the percentiles include it.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    from decision_aid import audit
+    from decision_aid.database import IMMEDIATE
+    from decision_aid.extensions import db
+
+    app = minimal_app(url)
+    out: dict[str, Any] = {"total": [], "lock": [], "append": [], "commit": [], "errors": 0}
+    with app.app_context():
+        _warm_up()
+        session = db.session()
+        for n in range(count):
+            started = time.perf_counter()
+            try:
+                session.connection(execution_options={IMMEDIATE: True})
+                locked = time.perf_counter()
+                audit.record_event(
+                    audit.events.RECORD_VIEWED, actor=None, decision_ref=f"DA-W{writer}",
+                    data={"writer": writer, "n": n},
+                )
+                appended = time.perf_counter()
+                session.commit()
+            except OperationalError:
+                session.rollback()
+                out["errors"] += 1
+                out["total"].append(time.perf_counter() - started)
+                continue
+            finished = time.perf_counter()
+            out["total"].append(finished - started)
+            out["lock"].append(locked - started)
+            out["append"].append(appended - locked)
+            out["commit"].append(finished - appended)
+        db.session.remove()
+        db.engine.dispose()
+    return out
 
 
 def _warm_up() -> None:
