@@ -2,8 +2,8 @@
 """Shared pieces of `make bench` (bench/run_all.py) and `make soak` (bench/soak.py).
 
 Machine facts, load averages, a gunicorn launcher that always cleans up after itself, a small
-cookie-keeping HTTP client on http.client (light enough to share two cores with the server),
-a bounded load loop, and the set-up of the throwaway database's users and drafts.
+cookie-keeping HTTP client on http.client (the soak's practitioners, and signing the bench's
+locust sessions in beforehand), and the set-up of the throwaway database's users and drafts.
 
 Nothing here asserts timings: it measures and reports.
 """
@@ -23,10 +23,9 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -324,59 +323,6 @@ class Http:
                 raise RuntimeError(f"second factor of {email} failed: {status}")
 
 
-# ------------------------------------------------------------------------ load
-def run_load(  # noqa: C901
-    clients: list[Any], action: Callable[[Any], int], seconds: float, warmup: float = 1.0
-) -> dict[str, Any]:
-    """Every client in its own thread repeats `action` (which returns the HTTP status, or 0 for
-    a wrong answer) until the deadline; the first `warmup` seconds are discarded. Bounded."""
-    lat: list[list[float]] = [[] for _ in clients]
-    statuses: list[dict[int, int]] = [{} for _ in clients]
-    failures: list[str] = []
-    start = time.monotonic()
-    warm, deadline = start + warmup, start + warmup + seconds
-    load_start = loadavg()
-
-    def work(i: int) -> None:
-        while (began := time.monotonic()) < deadline:
-            try:
-                status = action(clients[i])
-            except Exception as exc:  # a refused or reset connection counts as an error
-                status = -1
-                if len(failures) < 5:
-                    failures.append(repr(exc))
-            done = time.monotonic()
-            if began >= warm:
-                statuses[i][status] = statuses[i].get(status, 0) + 1
-                if 200 <= status < 400:
-                    lat[i].append((done - began) * 1000)
-
-    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=warmup + seconds + 180)
-    flat = [x for per in lat for x in per]
-    merged: dict[int, int] = {}
-    for per in statuses:
-        for code, count in per.items():
-            merged[code] = merged.get(code, 0) + count
-    ok = len(flat)
-    return {
-        "requests_ok": ok,
-        "rps": round(ok / seconds, 2),
-        "p50_ms": round(percentile(flat, 50), 2),
-        "p95_ms": round(percentile(flat, 95), 2),
-        "p99_ms": round(percentile(flat, 99), 2),
-        "errors": sum(c for code, c in merged.items() if not 200 <= code < 400),
-        "server_errors_5xx": sum(c for code, c in merged.items() if code >= 500),
-        "statuses": {str(k): v for k, v in sorted(merged.items())},
-        "failures": failures,
-        "load_avg_start": load_start,
-        "load_avg_end": loadavg(),
-    }
-
-
 # ------------------------------------------------------------------------ database set-up
 # These run inside a subprocess with the server's environment (see in_app), so the app reads the
 # same database, key and KEK as gunicorn.
@@ -525,7 +471,9 @@ def soak_section(soak: dict[str, Any] | None = None) -> str:
         lines.append("")
     if soak.get("note"):
         lines += [soak["note"], ""]
-    seen = sorted(set(re.findall(r"\w+(?:Error|Exception): [^\n]{0,160}", soak.get("server_log_tail") or "")))
+    seen = sorted(
+        set(re.findall(r"\w+(?:Error|Exception): [^\n]{0,160}", soak.get("server_log_tail") or ""))
+    )
     if seen:
         lines += ["Errors in the server log: " + "; ".join(f"`{e}`" for e in seen[:5]) + ".", ""]
     failures = sorted(set(re.sub(r"[0-9a-f-]{36}", "<id>", f) for f in soak.get("failures", [])))
