@@ -52,9 +52,15 @@ def _decision(app: Any, recommendation: str) -> tuple[Any, Any]:
 
     with app.app_context():
         ensure_organisation("Bench Safeguarding Partnership")
-        user = User(email="bench@example.org", display_name="Bench Practitioner",
-                    job_title="School nurse", role="practitioner",
-                    password_hash=password_hash(), active=True, created_at=clock.now())
+        user = User(
+            email="bench@example.org",
+            display_name="Bench Practitioner",
+            job_title="School nurse",
+            role="practitioner",
+            password_hash=password_hash(),
+            active=True,
+            created_at=clock.now(),
+        )
         db.session.add(user)
         db.session.commit()
         db.session.refresh(user)

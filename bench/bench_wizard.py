@@ -42,14 +42,24 @@ sys.path.insert(0, str(ROOT))
 PASSWORD = "bench-horse-battery-staple-42"
 CSRF_RE = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 ANSWERS = {
-    "immediate_risk": False, "trigger": "proactive", "protected_person_age": "under_18",
-    "data_special_category": True, "data_criminal_offence": False, "data_held_in_confidence": False,
-    "data_collected_for_other_purpose": False, "purpose": "protect_from_harm_or_neglect",
-    "sharing_necessary": "yes", "recipient_role_in_safeguarding": "yes",
-    "recipient_is_competent_authority": False, "statutory_function": "none",
-    "protective_function": False, "civil_contingencies_emergency": False,
-    "consent_position": "would_prejudice_protection", "safe_to_inform": "yes",
-    "substantial_public_interest": "yes", "legitimate_interests_balance": "favours_sharing",
+    "immediate_risk": False,
+    "trigger": "proactive",
+    "protected_person_age": "under_18",
+    "data_special_category": True,
+    "data_criminal_offence": False,
+    "data_held_in_confidence": False,
+    "data_collected_for_other_purpose": False,
+    "purpose": "protect_from_harm_or_neglect",
+    "sharing_necessary": "yes",
+    "recipient_role_in_safeguarding": "yes",
+    "recipient_is_competent_authority": False,
+    "statutory_function": "none",
+    "protective_function": False,
+    "civil_contingencies_emergency": False,
+    "consent_position": "would_prejudice_protection",
+    "safe_to_inform": "yes",
+    "substantial_public_interest": "yes",
+    "legitimate_interests_balance": "favours_sharing",
 }
 DECISION = {"outcome": "do_not_share", "reasons": "Benchmark decision: not necessary."}
 
@@ -59,21 +69,34 @@ def environment(tmp: Path) -> dict[str, str]:
     kek = tmp / "kek.key"
     kek.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
     kek.chmod(0o600)
-    return {**os.environ, "DECISION_AID_DEPLOYMENT": "development",
-            "DECISION_AID_SECRET_KEY": secrets.token_hex(32),
-            "DECISION_AID_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.sqlite3'}",
-            "DECISION_AID_KEK_FILE": str(kek), "DECISION_AID_BENCH_HELLO_ROUTE": "true",
-            "DECISION_AID_CHECKPOINT_DIR": str(tmp / "checkpoints"), "PYTHONPATH": str(ROOT)}
+    return {
+        **os.environ,
+        "DECISION_AID_DEPLOYMENT": "development",
+        "DECISION_AID_SECRET_KEY": secrets.token_hex(32),
+        "DECISION_AID_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.sqlite3'}",
+        "DECISION_AID_KEK_FILE": str(kek),
+        "DECISION_AID_BENCH_HELLO_ROUTE": "true",
+        "DECISION_AID_CHECKPOINT_DIR": str(tmp / "checkpoints"),
+        "PYTHONPATH": str(ROOT),
+    }
 
 
 def set_up_database(env: dict[str, str], users: int) -> list[str]:
     """Migrate, then create the organisation and practitioners (MFA off for the bench)."""
-    subprocess.run([sys.executable, "-m", "flask", "--app", "decision_aid", "db", "upgrade"],
-                   env=env, check=True, capture_output=True, cwd=ROOT)
-    code = ("import sys; from bench.bench_wizard import _create_users; "
-            f"print(' '.join(_create_users({users})))")
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
-                         text=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "decision_aid", "db", "upgrade"],
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    code = (
+        "import sys; from bench.bench_wizard import _create_users; "
+        f"print(' '.join(_create_users({users})))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True, cwd=ROOT
+    )
     return out.stdout.split()
 
 
@@ -96,8 +119,14 @@ def _create_users(count: int) -> list[str]:
         team = admin.create_team(None, org, "Bench team")
         emails = [f"bench{i}@example.org" for i in range(count)]
         for email in emails:
-            admin.create_user(None, email=email, display_name="Bench Practitioner", role="practitioner",
-                              password=PASSWORD, team_ids=[team.id])
+            admin.create_user(
+                None,
+                email=email,
+                display_name="Bench Practitioner",
+                role="practitioner",
+                password=PASSWORD,
+                team_ids=[team.id],
+            )
         return emails
 
 
@@ -115,8 +144,14 @@ def _create_drafts(per_user: int) -> None:
         now = dt.datetime.now(dt.UTC)
         for user in db.session.scalars(select(User)):
             for i in range(per_user):
-                draft = Draft(practitioner_id=user.id, case_ref=f"BENCH-{i:05d}", as_at=now.date(),
-                              emergency=False, created_at=now, updated_at=now)
+                draft = Draft(
+                    practitioner_id=user.id,
+                    case_ref=f"BENCH-{i:05d}",
+                    as_at=now.date(),
+                    emergency=False,
+                    created_at=now,
+                    updated_at=now,
+                )
                 draft.answers, draft.sharing = dict(ANSWERS), {}
                 db.session.add(draft)
         db.session.commit()
@@ -137,9 +172,24 @@ def free_port() -> int:
 def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     """The production server settings T22 names: sync workers, two of them, loopback only."""
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    proc = subprocess.Popen([str(gunicorn), "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}",
-                             "--log-level", "warning", "decision_aid:create_app()"],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            str(gunicorn),
+            "-w",
+            "2",
+            "-k",
+            "sync",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "decision_aid:create_app()",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -148,7 +198,9 @@ def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
         except requests.RequestException:
             time.sleep(0.2)
     proc.kill()
-    raise SystemExit("gunicorn did not start: " + (proc.stderr.read().decode() if proc.stderr else ""))
+    raise SystemExit(
+        "gunicorn did not start: " + (proc.stderr.read().decode() if proc.stderr else "")
+    )
 
 
 def stop(server: subprocess.Popen[bytes]) -> None:
@@ -169,8 +221,11 @@ class Client:
         page = self.http.get(f"{base}/sign-in")
         token = CSRF_RE.search(page.text)
         assert token, "no CSRF token on the sign-in page"
-        reply = self.http.post(f"{base}/sign-in", allow_redirects=False, data={
-            "email": email, "password": PASSWORD, "csrf_token": token.group(1)})
+        reply = self.http.post(
+            f"{base}/sign-in",
+            allow_redirects=False,
+            data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)},
+        )
         assert reply.status_code == 302, f"sign-in failed: {reply.status_code}"
         listing = self.http.get(f"{base}/decisions").text
         self.token = CSRF_RE.search(listing).group(1)  # type: ignore[union-attr]
@@ -188,12 +243,17 @@ class Client:
             time.sleep(0.05)
             return False
         draft = self.drafts.pop()
-        reply = self.http.post(f"{self.base}/decisions/drafts/{draft}/decision", allow_redirects=False,
-                               data={**DECISION, "csrf_token": self.token})
+        reply = self.http.post(
+            f"{self.base}/decisions/drafts/{draft}/decision",
+            allow_redirects=False,
+            data={**DECISION, "csrf_token": self.token},
+        )
         return reply.status_code == 302 and "/confirmation" in reply.headers.get("Location", "")
 
 
-def run_phase(clients: list[Client], action: Callable[[Client], bool], seconds: float) -> dict[str, float]:
+def run_phase(
+    clients: list[Client], action: Callable[[Client], bool], seconds: float
+) -> dict[str, float]:
     """Each thread repeats its action until the deadline; warm-up (first second) is discarded."""
     latencies: list[list[float]] = [[] for _ in clients]
     errors = [0] * len(clients)
@@ -216,30 +276,47 @@ def run_phase(clients: list[Client], action: Callable[[Client], bool], seconds: 
         thread.join()
     flat = sorted(x for per in latencies for x in per)
     p95 = flat[int(0.95 * (len(flat) - 1))] if flat else float("nan")
-    return {"requests": len(flat), "rps": len(flat) / seconds, "p95_ms": p95 * 1000,
-            "errors": sum(errors)}
+    return {
+        "requests": len(flat),
+        "rps": len(flat) / seconds,
+        "p95_ms": p95 * 1000,
+        "errors": sum(errors),
+    }
 
 
 def one_run(base: str, emails: list[str], env: dict[str, str], seconds: float) -> dict[str, Any]:
     draft_ids(env, per_user=int(seconds * 10) + 5)
     clients = [Client(base, email) for email in emails]
-    result = {name: run_phase(clients, action, seconds) for name, action in
-              (("hello", Client.hello), ("wizard", Client.wizard_page), ("submission", Client.submit))}
+    result = {
+        name: run_phase(clients, action, seconds)
+        for name, action in (
+            ("hello", Client.hello),
+            ("wizard", Client.wizard_page),
+            ("submission", Client.submit),
+        )
+    }
     return result
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Median per metric across runs, and the T22-T23 ratios of the medians."""
-    median = {phase: {key: statistics.median(run[phase][key] for run in runs)
-                      for key in ("rps", "p95_ms", "errors")} for phase in runs[0]}
+    median = {
+        phase: {
+            key: statistics.median(run[phase][key] for run in runs)
+            for key in ("rps", "p95_ms", "errors")
+        }
+        for phase in runs[0]
+    }
     ratios = {
         "wizard_rps_over_hello": median["wizard"]["rps"] / median["hello"]["rps"],
         "wizard_p95_over_hello_p95": median["wizard"]["p95_ms"] / median["hello"]["p95_ms"],
         "submission_rps_over_wizard": median["submission"]["rps"] / median["wizard"]["rps"],
     }
-    targets = {"wizard_rps_over_hello": ratios["wizard_rps_over_hello"] >= 0.30,
-               "wizard_p95_over_hello_p95": ratios["wizard_p95_over_hello_p95"] <= 3.0,
-               "submission_rps_over_wizard": ratios["submission_rps_over_wizard"] >= 0.5}
+    targets = {
+        "wizard_rps_over_hello": ratios["wizard_rps_over_hello"] >= 0.30,
+        "wizard_p95_over_hello_p95": ratios["wizard_p95_over_hello_p95"] <= 3.0,
+        "submission_rps_over_wizard": ratios["submission_rps_over_wizard"] >= 0.5,
+    }
     return {"median": median, "ratios": ratios, "targets_met": targets}
 
 
@@ -255,11 +332,19 @@ def main() -> None:
         port = free_port()
         server = start_gunicorn(env, port)
         try:
-            runs = [one_run(f"http://127.0.0.1:{port}", emails, env, args.seconds) for _ in range(args.runs)]
+            runs = [
+                one_run(f"http://127.0.0.1:{port}", emails, env, args.seconds)
+                for _ in range(args.runs)
+            ]
         finally:
             stop(server)
-    report = {"server": "gunicorn sync, 2 workers, 127.0.0.1, SQLite", "threads": args.threads,
-              "seconds_per_phase": args.seconds, "runs": runs, **summarise(runs)}
+    report = {
+        "server": "gunicorn sync, 2 workers, 127.0.0.1, SQLite",
+        "threads": args.threads,
+        "seconds_per_phase": args.seconds,
+        "runs": runs,
+        **summarise(runs),
+    }
     out = ROOT / "bench" / "results" / "wizard.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
