@@ -18,6 +18,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from decision_aid import crypto
 from decision_aid.audit import events
 from decision_aid.extensions import db
 from decision_aid.models import Organisation, Team, User
@@ -299,9 +300,16 @@ def _sharing(decision: Decision) -> dict[str, Any]:
     return dict(decision.sharing or {})
 
 
+def _disposed(decision: Decision) -> bool:
+    """After disposal the sealed sharing details read as a tombstone: say so, not "not recorded"."""
+    return crypto.is_tombstone(decision.sharing)
+
+
 def sharing_rows(decision: Decision) -> list[Row]:
     """What was shared, with whom, how and when (ICO Annex B; Module K)."""
     sharing = _sharing(decision)
+    if _disposed(decision):
+        return [Row("What was shared", crypto.DISPOSED_TEXT)]
     if not decision.shared:
         return [Row("Information shared", "No: nothing was shared under this decision")]
     return [
@@ -469,6 +477,8 @@ def _team_name(decision: Decision) -> str:
 
 
 def _reasons(decision: Decision) -> str:
+    if _disposed(decision):
+        return crypto.DISPOSED_TEXT
     reasons = _sharing(decision).get("reasons")
     if reasons in (None, ""):
         return "No reasons recorded"

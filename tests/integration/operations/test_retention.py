@@ -188,5 +188,6 @@ def test_disposal_destroys_review_reasons_and_complaint_summaries(
     record = author.get(f"/decisions/{old.id}/record")
     assert record.status_code == 200
     assert DISPOSED_TEXT in text_of(record) and REVIEW_SENTINEL not in text_of(record)
+    assert "No reasons recorded" not in text_of(record)  # disposed of, not missing
     with app.app_context():
         assert verify_chain().ok
