@@ -1,21 +1,24 @@
 """Verifying the chain: every link, every hash, every column against the stored bytes.
 
-Two independent passes, whose first failures are merged into the one the old single loop named:
+Three checks, whose first failures are merged into the one a single row-by-row loop would name
+(earliest seq first; within one entry: gap, link, hash, columns):
 
-* the hash pass (Python) streams only `payload` and `entry_hash` and re-hashes the stored bytes,
-  which is all a verifier must do in Python: its cost is within a few percent of the floor
-  (reading and hashing the same bytes);
-* the row pass (one SQL query, run in C by the database) returns only suspect rows: a gap in
-  `seq`, a `prev_hash` unequal to the stored hash before it, or a payload whose leading bytes are
-  not the JSON text built from the columns (`chain.header_for`; exact, because JSON string
-  literals are self-delimiting). Each suspect column row is then re-checked in Python with the
-  exact encoder, so an escaping difference in the database's JSON quoting can only cost time,
-  never a false alarm; a false "match" is impossible because equal bytes are equal bytes.
+* the hash pass (Python, the hot loop) streams only `prev_hash`, `payload` and `entry_hash`,
+  checks each link and re-hashes the stored bytes;
+* the gap check is free when the log is whole: seq is unique, so the entries from..head are
+  gapless exactly when the hash pass read head - from + 1 of them; only otherwise does a
+  binary search over index counts name the first missing seq;
+* the column check is one SQL query, run in C by the database, returning only suspect rows:
+  those whose payload does not start with the JSON text built from the columns (json_quote on
+  SQLite, to_json on PostgreSQL; exact because JSON string literals are self-delimiting, see
+  `chain.header_for`). Each suspect is re-checked in Python with our own encoder, so a quoting
+  difference in the database could only cost time, never raise a false alarm; equal bytes are
+  equal bytes, so it can never hide a mismatch either.
 
-`verify_chain` runs the two passes on two connections at once (the database does the row pass
-while Python hashes; SQLite and psycopg release the GIL); `verify_connection` on a caller's
-connection runs them one after the other, so uncommitted changes on it (the tampering tests) are
-seen by both.
+`verify_chain` runs the column check on a second connection in a thread while Python hashes
+(sqlite3 and psycopg release the GIL while the database works). `verify_connection` on a
+caller's connection runs them in turn, so changes not yet committed on it (the tampering tests)
+are seen by every check.
 """
 
 from __future__ import annotations
@@ -304,11 +307,6 @@ def column_pass(conn: Connection, from_seq: int, head: int | None = None) -> _Br
     return None
 
 
-def row_checks(conn: Connection, from_seq: int, head: int | None = None) -> _Broken | None:
-    """Everything the database can check without Python per row: gaps, then columns."""
-    return gap_check(conn, from_seq, head) or column_pass(conn, from_seq, head)
-
-
 def stored_column(conn: Connection, column: str, seq: int) -> str | None:
     """One stored hash column of one entry (None when there is no such entry)."""
     table = AuditEvent.__table__
@@ -326,23 +324,40 @@ def _start_hash(conn: Connection, from_seq: int) -> str:
     return stored
 
 
-def _run_hash_pass(
-    conn: Connection, from_seq: int, start: str, head: int | None
-) -> tuple[int, str] | _Broken:
+def _head(conn: Connection) -> int:
+    """The largest seq (0 for an empty log): one primary-key lookup."""
+    largest = func.max(AuditEvent.__table__.c.seq)
+    return int(conn.execute(select(func.coalesce(largest, 0))).scalar())
+
+
+def _hash_and_gaps(
+    conn: Connection, from_seq: int, start: str, head: int
+) -> tuple[tuple[int, str] | None, list[_Broken]]:
+    """The hash pass, then the gap check only when it is needed.
+
+    seq is unique and every entry read lies in [from_seq, head], so the log is gapless exactly
+    when the hash pass read head - from_seq + 1 entries: the count it keeps anyway. Only a
+    shortfall, or a hash pass stopped early, calls for the gap check (to name the first gap).
+    """
     try:
-        return hash_pass(conn, from_seq, start, head)
+        hashed: tuple[int, str] | None = hash_pass(conn, from_seq, start, head)
+        findings: list[_Broken] = []
     except _Broken as broken:
-        return broken
+        hashed, findings = None, [broken]
+    if hashed is None or hashed[0] != max(0, head - from_seq + 1):
+        gap = gap_check(conn, from_seq, head)
+        findings += [gap] if gap else []
+    return hashed, findings
 
 
 def _merge(
-    hashed: tuple[int, str] | _Broken, rows: _Broken | None, from_seq: int
+    hashed: tuple[int, str] | None, findings: list[_Broken], from_seq: int
 ) -> tuple[int, int, str]:
     """The earliest finding of the passes, else (checked, head_seq, head_hash)."""
-    findings = [found for found in (hashed, rows) if isinstance(found, _Broken)]
     if findings:
         raise min(findings, key=_Broken.key)
-    checked, head_hash = hashed  # type: ignore[misc]  (not a _Broken here)
+    assert hashed is not None  # no finding means the hash pass completed
+    checked, head_hash = hashed
     return checked, from_seq + checked - 1, head_hash
 
 
@@ -352,39 +367,39 @@ def scan_chain(conn: Connection, from_seq: int = 1) -> tuple[int, int, str]:
     Returns (checked, head_seq, head_hash); raises _Broken at the first bad entry.
     """
     from_seq = max(int(from_seq), 1)
-    start = _start_hash(conn, from_seq)
-    rows = row_checks(conn, from_seq)
-    return _merge(_run_hash_pass(conn, from_seq, start, None), rows, from_seq)
+    start, head = _start_hash(conn, from_seq), _head(conn)
+    columns = column_pass(conn, from_seq, head)
+    hashed, findings = _hash_and_gaps(conn, from_seq, start, head)
+    return _merge(hashed, findings + ([columns] if columns else []), from_seq)
 
 
 def scan_chain_parallel(conn: Connection, from_seq: int = 1) -> tuple[int, int, str]:
-    """As `scan_chain`, with the row checks on a second connection in a thread meanwhile.
+    """As `scan_chain`, with the column check on a second connection in a thread meanwhile.
 
     Both stop at the head read first on `conn`: the log only grows, so the second connection,
     whose snapshot is taken later, holds the same entries up to there.
     """
     from_seq = max(int(from_seq), 1)
-    start = _start_hash(conn, from_seq)
-    head = _count_range(conn, from_seq, None)[1] or from_seq - 1
+    start, head = _start_hash(conn, from_seq), _head(conn)
     outcome: list[_Broken | BaseException | None] = []
 
     def on_own_connection() -> None:
         try:
             with conn.engine.connect() as other, other.begin():
-                outcome.append(row_checks(other, from_seq, head))
+                outcome.append(column_pass(other, from_seq, head))
         except BaseException as exc:  # handed to the caller's thread below
             outcome.append(exc)
 
-    worker = threading.Thread(target=on_own_connection, name="audit-row-checks", daemon=True)
+    worker = threading.Thread(target=on_own_connection, name="audit-columns", daemon=True)
     worker.start()
     try:
-        hashed = _run_hash_pass(conn, from_seq, start, head)
+        hashed, findings = _hash_and_gaps(conn, from_seq, start, head)
     finally:
         worker.join()
-    found = outcome[0]
-    if isinstance(found, BaseException) and not isinstance(found, _Broken):
-        raise found
-    return _merge(hashed, found, from_seq)
+    columns = outcome[0]
+    if isinstance(columns, BaseException) and not isinstance(columns, _Broken):
+        raise columns
+    return _merge(hashed, findings + ([columns] if columns else []), from_seq)
 
 
 def can_use_second_connection(conn: Connection) -> bool:
