@@ -103,8 +103,9 @@ def floor_seconds(engine: Engine) -> float:
     started = time.perf_counter()
     with engine.connect() as conn, conn.begin():
         prev = bytes(32)
-        cursor = open_cursor(conn, "SELECT payload FROM audit_event WHERE seq >= ? ORDER BY seq",
-                             (1,))
+        mark = "?" if conn.dialect.name == "sqlite" else "%s"
+        sql = f"SELECT payload FROM audit_event WHERE seq >= {mark} ORDER BY seq"
+        cursor = open_cursor(conn, sql, (1,))
         for (payload,) in cursor:
             prev = sha256(tag + prev + payload).digest()
         cursor.close()
@@ -140,12 +141,56 @@ def bench_verification(rows: int, repeats: int) -> dict[str, Any]:
         build_sqlite(path, rows)
         print(f"built {rows} rows in {time.perf_counter() - started:.1f} s", flush=True)
     engine = create_engine(f"sqlite:///{path}")
+    try:
+        return _verification_timings(engine, rows, repeats)
+    finally:
+        engine.dispose()
+
+
+def build_postgresql(url: str, rows: int) -> None:
+    """The same events as the SQLite fixture, loaded with COPY into a throwaway database."""
+    engine = create_engine(url)
+    create_schema(engine)
+    columns = ("seq", "occurred_at", "actor_id", "event_type", "case_ref", "decision_ref",
+               "payload", "prev_hash", "entry_hash")
+    prev = GENESIS_HASH
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cursor:
+            for start in range(1, rows + 1, BUILD_BATCH):
+                batch, prev = _rows(start, min(BUILD_BATCH, rows - start + 1), prev)
+                copy_sql = f"COPY audit_event ({', '.join(columns)}) FROM STDIN"
+                with cursor.copy(copy_sql) as copy:
+                    for row in batch:
+                        copy.write_row(tuple(row[c] for c in columns))
+        raw.commit()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE audit_event")
+    engine.dispose()
+
+
+def bench_verification_pg(admin_url: str, rows: int, repeats: int) -> dict[str, Any]:
+    """T18 on PostgreSQL: build `rows` events in a throwaway database, then the same timings."""
+    def run(url: str) -> dict[str, Any]:
+        started = time.perf_counter()
+        build_postgresql(url, rows)
+        built = round(time.perf_counter() - started, 1)
+        engine = create_engine(url)
+        try:
+            return {**_verification_timings(engine, rows, repeats), "build_s": built}
+        finally:
+            engine.dispose()
+
+    return with_pg_database(admin_url, run)
+
+
+def _verification_timings(engine: Engine, rows: int, repeats: int) -> dict[str, Any]:
+    """Interleaved floor / parallel verify / one-connection verify; best of each (wall)."""
     floors, verifies, sequential = [], [], []
     for _ in range(repeats):  # interleaved, best of each: same cache state for all
         floors.append(_cpu(lambda: floor_seconds(engine)))
         verifies.append(_cpu(lambda: verify_seconds(engine, expect=rows)))
         sequential.append(_cpu(lambda: verify_seconds(engine, parallel=False, expect=rows)))
-    engine.dispose()
     best_floor, best_verify = min(f[0] for f in floors), min(v[0] for v in verifies)
     best_seq = min(v[0] for v in sequential)
     floor_cpu = min(f[1] for f in floors)
@@ -177,7 +222,7 @@ def commit_floor(folder: Path, commits: int = 500) -> dict[str, Any]:
     fsync cost per commit that every SQLite append pays, whatever the app does."""
     import sqlite3
 
-    conn = sqlite3.connect(folder / "floor.db", isolation_level=None)
+    conn = sqlite3.connect(folder / f"floor-{uuid.uuid4().hex[:8]}.db", isolation_level=None)
     for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=10000"):
         conn.execute(f"PRAGMA {pragma}")
     conn.execute("CREATE TABLE t (seq INTEGER PRIMARY KEY, payload BLOB)")
@@ -193,21 +238,26 @@ def commit_floor(folder: Path, commits: int = 500) -> dict[str, Any]:
             "max_ms": round(max(times) * 1000, 2)}
 
 
-def bench_appends(url: str, writers: int, appends: int) -> dict[str, Any]:
+def bench_appends(
+    url: str, writers: int, appends: int, *, fair_lock: bool = False
+) -> dict[str, Any]:
     """4 processes appending one event per transaction; p50/p95/p99 per append in ms.
 
     Appends the busy timeout refused ("database is locked") are counted in `errors` and kept in
     the percentiles with the time they took. Per phase: waiting for the write lock, the append
-    itself (head read, hash, insert) and the commit (fsync).
+    itself (head read, hash, insert) and the commit (fsync). `fair_lock` (SQLite experiment,
+    not what the app does): writers queue on a file lock (flock) before BEGIN IMMEDIATE.
     """
     from tests.integration.audit.writers import timed_append_worker
 
     engine = create_engine(url)
     create_schema(engine)
     engine.dispose()
+    lock_file = f"{url.removeprefix('sqlite:///')}.writelock" if fair_lock else None
     started = time.perf_counter()
     with mp.get_context("spawn").Pool(writers) as pool:
-        runs = pool.starmap(timed_append_worker, [(url, appends, w) for w in range(writers)])
+        runs = pool.starmap(timed_append_worker,
+                            [(url, appends, w, lock_file) for w in range(writers)])
     wall = time.perf_counter() - started
     phases = {key: [x for run in runs for x in run[key]]
               for key in ("total", "lock", "append", "commit")}
@@ -284,8 +334,12 @@ def main() -> int:
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--pg", default=os.environ.get("DECISION_AID_TEST_DATABASE_URL"),
                         help="PostgreSQL admin URL (a throwaway database is created)")
+    parser.add_argument("--pg-verify", action="store_true",
+                        help="also time verification on PostgreSQL (--rows built with COPY)")
     parser.add_argument("--kills", type=int, default=0, help="run the kill -9 loop N times")
     parser.add_argument("--skip-verify", action="store_true")
+    parser.add_argument("--fair-lock", action="store_true",
+                        help="also run the SQLite appends with writers queued on a flock")
     args = parser.parse_args()
     results: dict[str, Any] = _previous() if args.skip_verify else {}
     results["machine"] = {"cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg()}
@@ -294,12 +348,18 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         _phase(results, "append_sqlite",
                lambda: bench_appends(f"sqlite:///{tmp}/a.db", args.writers, args.appends), 10)
+        if args.fair_lock:
+            _phase(results, "append_sqlite_fair_lock", lambda: bench_appends(
+                f"sqlite:///{tmp}/f.db", args.writers, args.appends, fair_lock=True), 10)
         if args.kills:
             _phase(results, "kills_sqlite", lambda: bench_kills(
                 f"sqlite:///{tmp}/k.db", args.kills, random.randrange(2**32)))
     if args.pg:
         _phase(results, "append_postgresql", lambda: with_pg_database(
             args.pg, lambda url: bench_appends(url, args.writers, args.appends)), 30)
+    if args.pg and args.pg_verify:
+        _phase(results, "verification_postgresql",
+               lambda: bench_verification_pg(args.pg, args.rows, args.repeats))
     results["machine"]["load_avg_at_end"] = os.getloadavg()
     _save(results)
     return 0

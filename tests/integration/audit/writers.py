@@ -68,13 +68,19 @@ def append_worker(url: str, count: int, writer: int) -> list[float]:
     return latencies
 
 
-def timed_append_worker(url: str, count: int, writer: int) -> dict[str, Any]:
+def timed_append_worker(
+    url: str, count: int, writer: int, fair_lock: str | None = None
+) -> dict[str, Any]:
     """As `append_worker`, timing each phase: waiting for the write lock (SQLite BEGIN IMMEDIATE;
     on PostgreSQL the advisory lock is inside `record_event`), the append, and the commit.
 
     An append refused with "database is locked" (the busy timeout ran out) is rolled back,
     counted and kept in `total` with the time it took, so the percentiles include it.
+    `fair_lock` (an experiment, not what the app does): a file to `flock` around each write
+    transaction, so waiting writers block in the kernel instead of SQLite's sleep-and-retry.
     """
+    import fcntl
+
     from sqlalchemy.exc import OperationalError
 
     from decision_aid import audit
@@ -83,11 +89,14 @@ def timed_append_worker(url: str, count: int, writer: int) -> dict[str, Any]:
 
     app = minimal_app(url)
     out: dict[str, Any] = {"total": [], "lock": [], "append": [], "commit": [], "errors": 0}
+    lock_fd = os.open(fair_lock, os.O_RDWR | os.O_CREAT) if fair_lock else None
     with app.app_context():
         _warm_up()
         session = db.session()
         for n in range(count):
             started = time.perf_counter()
+            if lock_fd is not None:
+                fcntl.flock(lock_fd, fcntl.LOCK_EX)
             try:
                 session.connection(execution_options={IMMEDIATE: True})
                 locked = time.perf_counter()
@@ -102,6 +111,9 @@ def timed_append_worker(url: str, count: int, writer: int) -> dict[str, Any]:
                 out["errors"] += 1
                 out["total"].append(time.perf_counter() - started)
                 continue
+            finally:
+                if lock_fd is not None:
+                    fcntl.flock(lock_fd, fcntl.LOCK_UN)
             finished = time.perf_counter()
             out["total"].append(finished - started)
             out["lock"].append(locked - started)
