@@ -26,12 +26,14 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from decision_aid.audit.canonical import encode_string
 from decision_aid.audit.chain import GENESIS_HASH, HASH_TAG, HEADER_FORMAT
@@ -297,13 +299,34 @@ def column_pass(conn: Connection, from_seq: int, head: int | None = None) -> _Br
     """
     params = (from_seq,) if head is None else (from_seq, head)
     sql = columns_sql(conn.dialect.name, bounded=head is not None)
-    suspects = conn.exec_driver_sql(sql, params)
-    for (seq,) in suspects.all():  # normally none; sorted by seq
+    try:
+        suspects = [int(seq) for (seq,) in conn.exec_driver_sql(sql, params)]
+    except DBAPIError:
+        # SQLite enforces no column types: json_quote refuses a BLOB put into a text column.
+        # Then every entry is a suspect, and the exact check below names the first bad one.
+        if conn.dialect.name != "sqlite":
+            raise
+        return _exact_column_pass(conn, from_seq, head)
+    for seq in suspects:  # normally none; sorted by seq
         row = conn.exec_driver_sql(select_sql(conn.dialect.name, where="seq = {p}"), (seq,)).first()
         try:
             _check_columns(tuple(row))
         except _Broken as broken:
             return broken
+    return None
+
+
+def _exact_column_pass(conn: Connection, from_seq: int, head: int | None) -> _Broken | None:
+    """The column check in Python for every entry (slow; only after the fast query failed)."""
+    where = "seq >= {p}" + (" AND seq <= {p}" if head is not None else "")
+    params = (from_seq,) if head is None else (from_seq, head)
+    with closing(stream_rows(conn, select_sql(conn.dialect.name, where=where), params)) as batches:
+        for rows in batches:
+            for row in rows:
+                try:
+                    _check_columns(row)
+                except _Broken as broken:
+                    return broken
     return None
 
 

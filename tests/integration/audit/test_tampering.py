@@ -28,7 +28,9 @@ EXAMPLES = 300 if DEEP else 50
 COLUMNS = ("payload", "seq", "occurred_at", *t.TEXT_COLUMNS)
 
 
-def verify_tampered(checkpoint: Path | None, tamper: Callable[[Connection], Any]) -> VerificationResult:
+def verify_tampered(
+    checkpoint: Path | None, tamper: Callable[[Connection], Any]
+) -> VerificationResult:
     """Tamper and verify in one transaction, then roll everything back."""
     with db.engine.connect() as conn:
         transaction = conn.begin()
@@ -194,3 +196,26 @@ def test_references_that_need_json_escaping_verify_and_are_still_checked(app_ctx
     assert audit.verify_chain(use_latest_checkpoint=False).ok
     result = verify_tampered(None, lambda c: t.flip_byte(c, 2, "case_ref", 1))
     assert (result.ok, result.first_bad_seq) == (False, 2), result
+
+
+@pytest.mark.parametrize("column", ["actor_id", "case_ref", "decision_ref", "event_type"])
+def test_a_blob_in_a_text_column_is_named_not_a_crash(app_ctx, append_many, database_url, column):
+    """SQLite enforces no column types; the fast column query cannot quote a BLOB."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL refuses bytes in a varchar column")
+    append_many(40)
+
+    def to_blob(conn: Connection) -> None:
+        conn.exec_driver_sql(
+            f"UPDATE audit_event SET {column} = CAST(coalesce({column}, 'x') AS BLOB) "
+            "WHERE seq = 30")
+
+    result = verify_tampered(None, to_blob)
+    assert (result.ok, result.first_bad_seq) == (False, 30), result
+    assert "malformed" in result.problem
+    with db.engine.connect() as conn, conn.begin():
+        t.bypass_triggers(conn)
+        to_blob(conn)
+        t.restore_triggers(conn)
+    result = audit.verify_chain(use_latest_checkpoint=False)
+    assert (result.ok, result.first_bad_seq) == (False, 30), result
