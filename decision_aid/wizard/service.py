@@ -311,8 +311,9 @@ def _result_under_lock(draft: Draft, evaluated: Evaluation | None) -> dict[str, 
 
 
 def submit(draft_id: uuid.UUID, user: User, outcome: str, sharing: dict[str, Any],
-           evaluated: Evaluation | None = None) -> Decision:
-    """Store the immutable Decision, its audit event and the draft's deletion in one transaction.
+           evaluated: Evaluation | None = None) -> uuid.UUID:
+    """Store the immutable Decision, its audit event and the draft's deletion in one transaction;
+    return the decision's id (callers only redirect to it, so the row is not read back).
 
     Only this block takes the write lock (views that submit are `@reads_first`): the rules are
     evaluated before it, or `evaluated` (the view's own full evaluation) is reused, and checked
@@ -328,6 +329,7 @@ def submit(draft_id: uuid.UUID, user: User, outcome: str, sharing: dict[str, Any
                 raise DraftAlreadySubmitted
             result = _result_under_lock(draft, evaluated)
             decision = _decision_row(draft, user, result, outcome, sharing)
+            decision_id = decision.id
             db.session.add(decision)
             db.session.flush([decision])
             _record_event(_event_type(decision), actor=user, case_ref=decision.case_ref,
@@ -337,8 +339,8 @@ def submit(draft_id: uuid.UUID, user: User, outcome: str, sharing: dict[str, Any
         existing = decision_for_draft(draft_id, user)
         if existing is None:
             raise DraftAlreadySubmitted from None
-        return existing
-    return decision
+        return existing.id
+    return decision_id
 
 
 class DraftAlreadySubmitted(LookupError):
@@ -347,7 +349,7 @@ class DraftAlreadySubmitted(LookupError):
 
 # Emergency, completion and reconsideration ---------------------------------------------------
 
-def submit_emergency(draft_id: uuid.UUID, user: User, recipient: Mapping[str, Any]) -> Decision:
+def submit_emergency(draft_id: uuid.UUID, user: User, recipient: Mapping[str, Any]) -> uuid.UUID:
     """'Share now': store the emergency record stamped with the time; the full record follows."""
     draft = find_draft(draft_id, user)
     sharing = {**(draft.sharing if draft else {}), **recipient,

@@ -156,9 +156,9 @@ def decision(draft_id: uuid.UUID) -> str | Response:
     evaluated = service.evaluation(draft, full=form.is_submitted())
     form.recommendation = evaluated.result["recommendation"]
     if form.validate_on_submit():
-        stored = service.submit(draft.id, _user(), form.outcome.data, _sharing_from(form),
-                                evaluated)
-        return redirect(url_for("wizard.confirmation", decision_id=stored.id))
+        stored_id = service.submit(draft.id, _user(), form.outcome.data, _sharing_from(form),
+                                   evaluated)
+        return redirect(url_for("wizard.confirmation", decision_id=stored_id))
     return render_template("wizard/decision.html", form=form, draft=draft,
                            recommendation_text=presenters.recommendation_text(form.recommendation))
 
@@ -224,10 +224,10 @@ def emergency_recipient(draft_id: uuid.UUID) -> str | Response:
         return redirect(resume_url(draft))
     form = forms.EmergencyRecipientForm(data=_decision_defaults(draft))
     if form.validate_on_submit():
-        stored = service.submit_emergency(draft.id, _user(), {
+        stored_id = service.submit_emergency(draft.id, _user(), {
             "recipient_org": form.recipient_org.data, "recipient_role": form.recipient_role.data,
             "method": form.method.data})
-        return redirect(url_for("wizard.confirmation", decision_id=stored.id))
+        return redirect(url_for("wizard.confirmation", decision_id=stored_id))
     back = url_for("wizard.emergency_what", draft_id=draft.id)
     return render_template("wizard/emergency_recipient.html", form=form, draft=draft, back=back,
                            org_hours=service.completion_hours())
