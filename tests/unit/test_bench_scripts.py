@@ -228,3 +228,14 @@ def test_needed_builds_follow_the_parts() -> None:
     ]
     args = run_all.parse_args(["--skip-review-pg"])
     assert "build-review-pg" not in run_all.needed_builds(["review"], args)
+
+
+def test_report_only_needs_a_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import run_all
+
+    monkeypatch.setattr(run_all, "RESULTS", tmp_path)
+    monkeypatch.setattr(run_all, "ROOT", tmp_path)
+    assert run_all.main(["--report-only"]) == 1
+    assert "cannot read summary.json" in capsys.readouterr().err
