@@ -1288,7 +1288,8 @@ def _client_share_text(http: dict[str, Any]) -> str:
         + ", ".join(shares)
         + "; a phase where the client takes a larger share is capped more by the client, so a ratio "
         "between two phases with similar shares is fair, and one against hello (the largest client "
-        "share) understates the server's own hello capacity and so flatters the ratio"
+        "share) understates the server's own hello capacity and so flatters the ratio (the table's notes "
+        "give each throughput ratio by server CPU per request too, which the client does not cap)"
     )
 
 
