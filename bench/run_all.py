@@ -9,15 +9,17 @@ the others go on), then writes bench/results/summary.json and docs/performance.m
           SQLite and PostgreSQL                                                     (bench_audit)
   review  keyset queue queries over 1,000,000 decisions, SQLite and PostgreSQL     (bench_review_queries)
   pdf     warm PDF render of a decision record                                      (bench_pdf)
-  http    gunicorn (sync, 2 workers, production settings) on 127.0.0.1: hello, wizard page,
-          wizard submit (signed in, CSRF), review queue with filters over the 1M-decision
-          data set, PDF download                                                    (bench_wizard set-up)
+  http    gunicorn (sync, 2 workers, production settings) on 127.0.0.1, driven by locust
+          (bench/locustfile.py): hello, wizard page, wizard submit (signed in, CSRF), review
+          queue with filters over the 1M-decision data set, PDF download
 
 Every figure is the median of 3 runs, with its floor measured in the same run. The 1M-row data
-sets are built once into bench/.cache/run_all/ and reused by the repeats (and by later runs while
-the migrations and the bench builders are unchanged; `--rebuild` forces a fresh build).
+sets are built first, side by side, before anything is measured (SQLite files in
+bench/.cache/run_all/, kept for later runs while the migrations and the builders are unchanged;
+`--rebuild` forces a fresh build; PostgreSQL in a throwaway database for the run) and reused by
+the repeats.
 
-    .venv/bin/python bench/run_all.py                 # everything (about 15 min on 2 idle cores)
+    .venv/bin/python bench/run_all.py                 # everything (11.7 min from a cold cache on 2 busy cores)
     .venv/bin/python bench/run_all.py --quick         # small data, short phases: a smoke run
     .venv/bin/python bench/run_all.py --parts rules,pdf
 """
