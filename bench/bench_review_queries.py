@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench_review_queries.py --pg URL       # also PostgreSQL (throwaway DB)
     .venv/bin/python bench/bench_review_queries.py --rows 100000  # a smaller run
     .venv/bin/python bench/bench_review_queries.py --no-sqlite --pg URL --out /tmp/review.json
+    .venv/bin/python bench/bench_review_queries.py --no-sqlite --pg URL --pg-recent-basis  # skewed
 
 The database is made by the real migrations, then filled with the secondary indexes dropped and
 rebuilt afterwards, then ANALYZEd. SQLite: rows generated in Python and bulk-inserted, the file
@@ -295,10 +296,8 @@ def fill_postgres(url: str, rows: int) -> None:
         indexes = _pg_secondary_indexes(conn)
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
-        conn.execute("CREATE TEMP TABLE bench_staff (n int PRIMARY KEY, pid uuid, team int)")
+        _pg_staff_table(conn, staff)
         with conn.cursor() as cur:
-            cur.executemany("INSERT INTO bench_staff VALUES (%s, %s, %s)",
-                            [(n, pid, team) for n, (pid, team) in enumerate(staff)])
             cur.execute("SELECT setseed(0.42)")
             cur.execute(_pg_named(PG_DECISIONS), params)
             cur.execute(_pg_named(PG_STATES), params)
@@ -310,17 +309,67 @@ def fill_postgres(url: str, rows: int) -> None:
         conn.execute("VACUUM ANALYZE review_state")
 
 
+def _pg_staff_table(conn: Any, staff: list[tuple[uuid.UUID, int]]) -> None:
+    conn.execute("CREATE TEMP TABLE bench_staff (n int PRIMARY KEY, pid uuid, team int)")
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO bench_staff VALUES (%s, %s, %s)",
+                        [(n, pid, team) for n, (pid, team) in enumerate(staff)])
+
+
+# A lawful basis that a new rule set introduced a month ago: all its decisions are recent.
+RECENT_BASIS = "bench.recent_basis"
+PG_RECENT = """
+INSERT INTO decision (id, reference, case_ref, organisation_id, practitioner_id, team_id, as_at,
+                      submitted_at, emergency, emergency_due_at, answers, facts, result,
+                      ruleset_version, ruleset_digest, recommendation, primary_lawful_basis,
+                      outcome, departed_from_recommendation, shared, consent_position, sharing)
+SELECT md5('recent-' || g.i)::uuid, 'DR-' || lpad(g.i::text, 7, '0'), 'CASE-000000', 1, st.pid,
+       st.team, (g.at AT TIME ZONE 'UTC')::date, g.at, false, NULL, '{}', '{}', '{}', '2.0.0',
+       'sha256:bench', 'lawful_to_share', :basis, 'share_all', false, true, 'given', '{}'
+FROM (SELECT i, CAST(:now AS timestamptz) - make_interval(secs => 30 * 86400 * random()) AS at,
+             floor(random() * :staff)::int AS s
+      FROM generate_series(0, :count - 1) AS i) AS g
+JOIN bench_staff AS st ON st.n = g.s
+"""
+
+
+def add_recent_basis(url: str, count: int) -> None:
+    """`count` more decisions, all in the last 30 days, with RECENT_BASIS (--pg-recent-basis).
+
+    The planner sees the value's share of all rows but not that they are all at the end of
+    the time order: the case that made PostgreSQL walk the time index (docs/review.md).
+    """
+    import psycopg
+
+    raw = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    params = {"basis": RECENT_BASIS, "now": NOW, "staff": len(people()), "count": count}
+    with psycopg.connect(raw) as conn:
+        _pg_staff_table(conn, people())
+        with conn.cursor() as cur:
+            cur.execute(_pg_named(PG_RECENT), params)
+            cur.execute("INSERT INTO review_state (decision_id, team_id, practitioner_id, "
+                        "submitted_at, emergency_open) SELECT id, team_id, practitioner_id, "
+                        "submitted_at, false FROM decision WHERE primary_lawful_basis = %(basis)s",
+                        params)
+        conn.commit()
+    with psycopg.connect(raw, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE decision")
+        conn.execute("VACUUM ANALYZE review_state")
+
+
 def _pg_named(sql: str) -> str:
     """:name placeholders (readable above) in psycopg's %(name)s style."""
-    return re.sub(r"(?<![:\w]):(start|span|rows|staff|now)\b", r"%(\1)s", sql)
+    return re.sub(r"(?<![:\w]):(start|span|rows|staff|now|basis|count)\b", r"%(\1)s", sql)
 
 
 # ---------------------------------------------------------------- measuring
-def filter_cases() -> dict[str, Any]:
+def filter_cases(recent_basis: bool = False) -> dict[str, Any]:
     from decision_aid.review.queue import QueueFilters
 
     staff = people()
-    return {
+    recent = QueueFilters(status="any", basis=RECENT_BASIS)
+    extra = {"lawful_basis_recent": recent} if recent_basis else {}
+    return {**extra,
         "all": QueueFilters(status="any"),
         "status_awaiting": QueueFilters(status="awaiting"),
         "status_reviewed": QueueFilters(status="reviewed"),
@@ -392,7 +441,8 @@ def run_page(session: Any, stmt: Any) -> list[Any]:
     return session.execute(stmt).all()
 
 
-def measure(app: Any, scope_team: int | None, exclude: uuid.UUID | None, repeats: int) -> dict[str, Any]:
+def measure(app: Any, scope_team: int | None, exclude: uuid.UUID | None, repeats: int,
+            recent_basis: bool = False) -> dict[str, Any]:
     from decision_aid.extensions import db
     from decision_aid.review.queue import PAGE_SIZE, build_query
 
@@ -400,7 +450,7 @@ def measure(app: Any, scope_team: int | None, exclude: uuid.UUID | None, repeats
     with app.app_context():
         capture = Capture(db.engine)
         dialect = db.engine.dialect.name
-        for name, filters in filter_cases().items():
+        for name, filters in filter_cases(recent_basis).items():
             def query(after: Any, f: Any = filters) -> Any:
                 return build_query(f, team_id=scope_team, exclude=exclude, after=after, now=NOW)
 
@@ -490,14 +540,14 @@ def timing(session: Any, make: Any, repeats: int) -> dict[str, float]:
             "p95_ms": round(samples[max(0, int(len(samples) * 0.95) - 1)], 3)}
 
 
-def bench(url: str, tmp: Path, repeats: int) -> dict[str, Any]:
+def bench(url: str, tmp: Path, repeats: int, recent_basis: bool = False) -> dict[str, Any]:
     app = make_app(url, tmp)
     staff = people()
     supervisor_excludes = staff[0][0]  # as if the supervisor were also a practitioner in team 1
     print("  scope: supervisor of team 1")
-    team = measure(app, 1, supervisor_excludes, repeats)
+    team = measure(app, 1, supervisor_excludes, repeats, recent_basis)
     print("  scope: DPO (all teams)")
-    everyone = measure(app, None, None, repeats)
+    everyone = measure(app, None, None, repeats, recent_basis)
     return {"supervisor_team": team, "dpo_all": everyone}
 
 
@@ -540,15 +590,18 @@ def bring_to_head(path: Path, tmp: Path) -> None:
         print(f"migrated {path} from {before} to {version()} and analysed it again")
 
 
-def postgres_run(admin_url: str, rows: int, repeats: int, tmp: Path) -> dict[str, Any]:
+def postgres_run(admin_url: str, rows: int, repeats: int, tmp: Path,
+                 recent_basis: bool = False) -> dict[str, Any]:
     from tests.fixtures_db import postgres_database
 
     with postgres_database(admin_url=admin_url, prefix="da_bench_review") as (name, url):
         began = time.perf_counter()
         migrate(url, tmp)
         fill_postgres(url, rows)
+        if recent_basis:
+            add_recent_basis(url, rows // 5)
         print(f"built PostgreSQL {name} in {time.perf_counter() - began:.0f} s")
-        return bench(url, tmp, repeats)
+        return bench(url, tmp, repeats, recent_basis)
 
 
 def summarise(results: dict[str, Any]) -> dict[str, Any]:
@@ -571,6 +624,9 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=60)
     parser.add_argument("--pg", default=os.environ.get("DECISION_AID_TEST_DATABASE_URL"))
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--pg-recent-basis", action="store_true",
+                        help="PostgreSQL: add rows/5 decisions of the last 30 days with a new "
+                             "lawful basis, and a filter case for it (time-skewed data)")
     parser.add_argument("--out", type=Path, default=RESULTS,
                         help="where the JSON goes (default %(default)s)")
     args = parser.parse_args()
@@ -581,7 +637,8 @@ def main() -> int:
             results["sqlite"] = sqlite_run(args.rows, args.repeats, Path(tmp))
         if args.pg:
             print(f"PostgreSQL, {args.rows:,} decisions")
-            results["postgresql"] = postgres_run(args.pg, args.rows, args.repeats, Path(tmp))
+            results["postgresql"] = postgres_run(args.pg, args.rows, args.repeats, Path(tmp),
+                                                 args.pg_recent_basis)
     summary = summarise(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"rows": args.rows, "summary": summary, "results": results},

@@ -183,13 +183,15 @@ def _bounds(keys: list[Any], values: list[Any], filters: QueueFilters,
             after: Key | None, before: Key | None) -> list[Any]:
     """Lower and upper bound of the index range one page reads, as row comparisons.
 
-    `keys` is the index's column order: [team_id,] [lead filter column,] submitted_at, id. The
-    team and the lead filter are written as a range (`(team, lead) >= (t, v) AND (team, lead)
-    <= (t, v)`, or a row comparison starting with them), not as `=`: PostgreSQL drops a column
-    compared with `=` from the ORDER BY, and could then walk the time-only index (submitted_at,
-    id) checking the filter row by row, which it does when the matches look spread over time
-    but are all recent (345 ms on 1M rows for a new lawful basis); ordered by those columns
-    too, only the filter's own index gives the order.
+    `keys` is [lead,] submitted_at, id, where the lead is the leading filter column, or the team
+    when there is no filter (a team with a filter is a plain `team_id = t` in front of it). The
+    lead is written as a range (`lead >= v AND lead <= v`, or a row comparison starting with it),
+    not as `lead = v`: PostgreSQL drops a column compared with `=` from the ORDER BY, and could
+    then walk the time-only index (submitted_at, id) checking the filter row by row, which it
+    does when the matches look spread over time but are all recent (345 ms on 1M rows for a new
+    lawful basis); ordered by the lead too, only the filter's own index gives the order. The
+    upper bound stays a plain `lead <= v` where it can: PostgreSQL 15 stops a scan on the first
+    column of a row comparison only, so `(team, lead) <= (t, v)` read on to the team's end.
 
     A bound the page key already implies is left out:
     SQLite seeks on one lower bound only, and would otherwise walk every earlier page again.
@@ -230,16 +232,18 @@ def build_query(filters: QueueFilters, *, team_id: int | None, exclude: uuid.UUI
         if team_id is not None:
             clauses.append(ReviewState.team_id == team_id)
     else:
-        # Decision indexes: the team and the lead filter are range bounds (see _bounds).
+        # Decision indexes: the lead filter (or the team) is a range bound (see _bounds).
         stmt = select(Decision, ReviewState).select_from(Decision).outerjoin(
             ReviewState, ReviewState.decision_id == Decision.id)
         when, ident, author = Decision.submitted_at, Decision.id, Decision.practitioner_id
         lead = _lead(filters)
-        if team_id is not None:
-            prefix.append((Decision.team_id, team_id))
+        clauses = _decision_filters(filters, lead[0] if lead else None)
         if lead is not None:
             prefix.append(lead)
-        clauses = _decision_filters(filters, lead[0] if lead else None)
+            if team_id is not None:
+                clauses.append(Decision.team_id == team_id)
+        elif team_id is not None:
+            prefix.append((Decision.team_id, team_id))
     keys = [column for column, _ in prefix] + [when, ident]
     clauses += _state_filters(filters, now or clock.now())
     clauses += _bounds(keys, [value for _, value in prefix], filters, after, before)
