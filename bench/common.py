@@ -448,7 +448,8 @@ def soak_section(soak: dict[str, Any] | None = None) -> str:
         f"| Other failed requests (not 5xx) | {c['other_errors']} | 0 | {'yes' if c['other_errors'] == 0 else '**no**'} |",
         f"| Audit chain after the soak (`flask audit verify`) | exit {c['audit_verify_exit']} | verifies | "
         f"{'yes' if c['audit_verify_exit'] == 0 else '**no**'} |",
-        f"| Worker RSS growth, minute {mem.get('from_minute')} → minute {mem.get('to_minute')} | "
+        f"| Worker RSS growth, minute {mem.get('from_minute')} → minute {mem.get('to_minute')}"
+        f"{_window(mem)} | "
         f"{_pct(c.get('rss_growth'))} | ≤ 10% | {_yes(c.get('rss_growth_ok'))} |",
         "",
     ]
@@ -456,7 +457,13 @@ def soak_section(soak: dict[str, Any] | None = None) -> str:
         lines.append(
             "Worker RSS (MiB) at the two sample points: "
             + "; ".join(
-                f"pid {w['pid']}: {w['from_mib']} → {w['to_mib']} ({_pct(w['growth'])})"
+                f"pid {w['pid']}: {w['from_mib']} → {w['to_mib']} ({_pct(w['growth'])}"
+                + (
+                    f"; one sample at each end: {_pct(w['single_sample_growth'])}"
+                    if w.get("single_sample_growth") is not None
+                    else ""
+                )
+                + ")"
                 for w in mem["workers"]
             )
             + "."
@@ -469,6 +476,15 @@ def soak_section(soak: dict[str, Any] | None = None) -> str:
                 f"| {name} | {s['count']} | {s['p50_ms']} | {s['p95_ms']} | {s['errors']} |"
             )
         lines.append("")
+    if soak.get("warm_up"):
+        warm = soak["warm_up"]
+        lines += [
+            f"Warm-up before the clock (not counted): {warm.get('users')} users, "
+            f"{warm.get('pdfs')} PDFs side by side so each worker has rendered one"
+            + (f"; failures: {warm['failures']}" if warm.get("failures") else "")
+            + ".",
+            "",
+        ]
     if soak.get("note"):
         lines += [soak["note"], ""]
     seen = sorted(
@@ -480,6 +496,14 @@ def soak_section(soak: dict[str, Any] | None = None) -> str:
     if failures:
         lines += ["Failed steps seen: " + "; ".join(f"`{f}`" for f in failures[:8]) + ".", ""]
     return "\n".join(lines).rstrip()
+
+
+def _window(mem: dict[str, Any]) -> str:
+    """How each end of the RSS comparison was read (older soak.json files: one sample)."""
+    minutes = mem.get("window_minutes")
+    if not minutes:
+        return ""
+    return f" (median of each worker's samples in a {minutes:g}-minute window at each end)"
 
 
 def _pct(value: float | None) -> str:

@@ -239,3 +239,16 @@ def test_report_only_needs_a_summary(
     monkeypatch.setattr(run_all, "ROOT", tmp_path)
     assert run_all.main(["--report-only"]) == 1
     assert "cannot read summary.json" in capsys.readouterr().err
+
+
+def test_soak_memory_growth_ignores_one_sample_taken_mid_render() -> None:
+    from bench import soak
+
+    minutes = [1.5, 1.75, 2.0, 2.25, 2.5, 6.0, 9.25, 9.5, 9.75, 10.0]
+    samples = [{"minute": m, "workers": {"1": 100.0}} for m in minutes]
+    samples[-1]["workers"]["1"] = 160.0  # the last sample caught a PDF render
+    growth = soak.memory_growth(samples, 10)
+    assert growth["max_growth"] == 0.0
+    assert growth["workers"][0]["single_sample_growth"] == pytest.approx(0.6)
+    samples[-3]["workers"]["1"] = samples[-2]["workers"]["1"] = 120.0  # lasting growth shows
+    assert soak.memory_growth(samples, 10)["max_growth"] == pytest.approx(0.2)
