@@ -144,15 +144,18 @@ def _dml_only_in_write_transaction(state: ORMExecuteState) -> None:
 
 
 @contextmanager
-def write_transaction() -> Iterator[None]:
+def write_transaction(*, keep_loaded: bool = False) -> Iterator[None]:
     """Run a block as one transaction that holds the database write lock from its first statement.
 
     Whatever the request read before is committed (reads only) so the block starts a fresh
-    transaction; the block's changes commit together or not at all.
+    transaction; the block's changes commit together or not at all. That commit expires every
+    loaded object, so the block reloads what it touches. `keep_loaded=True` skips the expiry
+    (the user and organisation rows stay as read a moment before) for a caller that re-reads,
+    under the lock, every row whose current state matters (a submit re-reads its draft).
     """
     session = db.session()  # the scoped_session proxies no in_transaction(): use the Session
     if session.in_transaction():
-        session.commit()
+        _end_read_transaction(session, expire=not keep_loaded)
     outer = session.info.get(IN_WRITE_TRANSACTION, False)
     session.info[IN_WRITE_TRANSACTION] = True
     try:
@@ -164,3 +167,13 @@ def write_transaction() -> Iterator[None]:
         raise
     finally:
         session.info[IN_WRITE_TRANSACTION] = outer
+
+
+def _end_read_transaction(session: Session, *, expire: bool) -> None:
+    """Commit the reads so far, expiring what they loaded unless told not to."""
+    before = session.expire_on_commit
+    session.expire_on_commit = expire
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = before

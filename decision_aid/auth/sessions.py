@@ -35,6 +35,7 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
 
         super().__init__(initial or {}, on_update)
         self.token = token
+        self.last_seen_at: dt.datetime | None = None  # as loaded: decides whether a touch is due
         self.modified = False
         self.rotate = False
         self.end = False
@@ -66,7 +67,9 @@ class DatabaseSessionInterface(SessionInterface):
             if row is not None and row.ended_at is None:
                 _end_row(token)
             return ServerSession()
-        return ServerSession(dict(row.data or {}), token=token)
+        loaded = ServerSession(dict(row.data or {}), token=token)
+        loaded.last_seen_at = row.last_seen_at
+        return loaded
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, ServerSession)
@@ -103,12 +106,16 @@ def _limits(app: Flask) -> tuple[dt.timedelta, dt.timedelta]:
 
 
 def _store(session: ServerSession, created: bool) -> None:
-    """Write the row when new or changed; otherwise only touch last_seen every 30 seconds."""
+    """Write the row when new or changed; otherwise only touch last_seen every 30 seconds.
+
+    Whether a touch is due comes from the time read when the session was opened, so a request
+    that changes nothing costs no second read of its row.
+    """
     now = clock.now()
     assert session.token is not None
     key = token_key(session.token)
-    row = None if created else db.session.get(WebSession, key)
-    due = row is None or session.modified or now - row.last_seen_at >= TOUCH_INTERVAL
+    seen = session.last_seen_at
+    due = created or session.modified or seen is None or now - seen >= TOUCH_INTERVAL
     if not due:
         return
     with write_transaction():  # the write lock first: see decision_aid.database

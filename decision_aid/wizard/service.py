@@ -239,10 +239,14 @@ def decision_for_draft(draft_id: uuid.UUID, user: User) -> Decision | None:
 
 
 def _locked_draft(draft_id: uuid.UUID, user: User) -> Draft | None:
-    """Re-read the draft under the write lock (row lock on PostgreSQL) so only one submit wins."""
-    db.session.expire_all()
+    """Re-read the draft under the write lock (row lock on PostgreSQL) so only one submit wins.
+
+    `populate_existing` refreshes the draft already loaded by the request: its state as of now,
+    under the lock, decides (gone means another submit won).
+    """
     return db.session.scalars(select(Draft).where(
-        Draft.id == draft_id, Draft.practitioner_id == user.id).with_for_update()).first()
+        Draft.id == draft_id, Draft.practitioner_id == user.id).with_for_update()
+        .execution_options(populate_existing=True)).first()
 
 
 def _decision_row(draft: Draft, user: User, result: dict[str, Any], outcome: str,
@@ -323,7 +327,7 @@ def submit(draft_id: uuid.UUID, user: User, outcome: str, sharing: dict[str, Any
     if evaluated is None or not evaluated.full:
         evaluated = _evaluate_outside_lock(draft_id, user)
     try:
-        with write_transaction():
+        with write_transaction(keep_loaded=True):
             draft = _locked_draft(draft_id, user)
             if draft is None:
                 raise DraftAlreadySubmitted

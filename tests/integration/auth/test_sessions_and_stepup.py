@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -225,3 +226,33 @@ def test_timeout_script_is_an_accessible_dialog_without_inline_code() -> None:
     assert '"alertdialog"' in script and "dialog.focus()" in script
     assert "Stay signed in" in script and ".style" not in script and "innerHTML" not in script
     assert 'from "./timeout.js"' in (ROOT / "assets/js/app.js").read_text()
+
+
+def _session_row_reads(app: Flask, client: FlaskClient, path: str) -> tuple[int, int]:
+    """(reads of web_session, writes to it) while the client GETs `path`."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    reads = sum(1 for s in statements if s.lstrip().startswith("SELECT") and "FROM web_session" in s)
+    writes = sum(1 for s in statements if s.lstrip().startswith("UPDATE web_session"))
+    return reads, writes
+
+
+def test_session_is_touched_every_30_seconds_and_read_once_per_request(
+        app: Flask, make_user: MakeUser, fake_clock: FakeClock) -> None:
+    client = signed_in_client(app, make_user(role="supervisor"))
+    fake_clock.advance(seconds=31)
+    assert _session_row_reads(app, client, "/account")[1] == 1  # touch due: written
+    fake_clock.advance(seconds=10)
+    assert _session_row_reads(app, client, "/account") == (1, 0)  # not due: no re-read, no write

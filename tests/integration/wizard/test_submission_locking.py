@@ -132,9 +132,9 @@ def _gate_write_transactions(monkeypatch: pytest.MonkeyPatch, parties: int) -> t
     real = service.write_transaction
 
     @contextmanager
-    def gated() -> Iterator[None]:
+    def gated(**options: Any) -> Iterator[None]:
         barrier.wait()
-        with real():
+        with real(**options):
             yield
 
     monkeypatch.setattr(service, "write_transaction", gated)
@@ -217,9 +217,9 @@ def test_a_submit_waits_for_another_writer_instead_of_failing(
     real = service.write_transaction
 
     @contextmanager
-    def announced() -> Iterator[None]:
+    def announced(**options: Any) -> Iterator[None]:
         at_the_door.set()
-        with real():
+        with real(**options):
             yield
 
     monkeypatch.setattr(service, "write_transaction", announced)
