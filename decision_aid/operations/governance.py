@@ -62,9 +62,20 @@ def sign_offs() -> list[RuleSetSignOff]:
 
 
 def ruleset_approved() -> bool:
-    """True when the rule set in use (version and digest) has been signed off."""
+    """True when the rule set in use (version and digest) has been signed off.
+
+    Asked on every signed-in page (the "unapproved rules" banner). Sign-offs are never updated
+    or deleted, so once this process has seen one for the rule set in use the answer cannot
+    change back: it is remembered per app and the query is not repeated.
+    """
     current = ruleset_in_use()
-    return first_sign_off_at(current.version, current.digest) is not None
+    known: set[RuleInUse] = current_app.extensions.setdefault("ruleset_signed_off", set())
+    if current in known:
+        return True
+    if first_sign_off_at(current.version, current.digest) is None:
+        return False
+    known.add(current)
+    return True
 
 
 def made_under_unapproved_rules(decision: Any) -> bool:

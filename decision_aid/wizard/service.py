@@ -7,12 +7,13 @@ database session and the loaded rule set; nothing reads the request.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -99,12 +100,31 @@ def in_emergency_route(draft: Draft) -> bool:
 
 def next_question(draft: Draft) -> rules.Question | None:
     """The first applicable question with an unanswered fact; None when all are answered."""
-    return rules.next_question(facts_for(draft), ruleset=ruleset())
+    return _questions_now(draft)[1]
 
 
 def applicable(draft: Draft) -> list[rules.Question]:
     """The questions that apply given the answers so far, in asking order."""
-    return rules.applicable_questions(facts_for(draft), ruleset=ruleset())
+    return list(_questions_now(draft)[0])
+
+
+def _questions_now(draft: Draft) -> tuple[tuple[rules.Question, ...], rules.Question | None]:
+    """Applicable questions and the next to answer, worked out once per request and answers.
+
+    A question page asks three things of the same answers (may it show, which is next, which
+    is before it); the question conditions are evaluated once for all three. Same result as
+    `rules.next_question`: the first applicable question with a fact unanswered (or null).
+    """
+    facts = facts_for(draft)
+    key = (draft.id, json.dumps(facts, sort_keys=True, default=str))
+    memo: dict[Any, Any] = g.setdefault("wizard_questions", {}) if has_request_context() else {}
+    if key not in memo:
+        questions = tuple(rules.applicable_questions(facts, ruleset=ruleset()))
+        answered = {fact for fact, value in facts.items() if value is not None}
+        upcoming = next((q for q in questions if any(f not in answered for f in q.facts)), None)
+        memo[key] = (questions, upcoming)
+    cached: tuple[tuple[rules.Question, ...], rules.Question | None] = memo[key]
+    return cached
 
 
 def question_by_id(question_id: str) -> rules.Question:

@@ -60,6 +60,28 @@ def test_rules_page_lists_unverified_rules_and_sign_off_approves(
     assert 'data-banner="rules-unapproved"' not in text_of(dpo_client.get(f"/decisions/{after.id}/record"))
 
 
+def test_approval_once_seen_is_not_queried_again(app: Flask, dpo_client: FlaskClient) -> None:
+    """Sign-offs are never withdrawn, so pages stop asking once the rule set is approved."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        assert not governance.ruleset_approved()
+    submit(dpo_client, "/dpo/operations/rules", {"notes": "Checked with legal"})
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    with app.app_context():
+        assert governance.ruleset_approved()  # first sight: asks the database
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert governance.ruleset_approved()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+    assert not [s for s in statements if "ruleset_sign_off" in s]
+
+
 def test_wizard_pages_warn_while_rules_are_unapproved(client: FlaskClient, practitioner: Any) -> None:
     login_as(client, practitioner)
     assert 'data-banner="rules-unapproved"' in text_of(client.get("/decisions/new"))
