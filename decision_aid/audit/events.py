@@ -49,6 +49,7 @@ CASE_DISPOSED = "case.disposed"
 # The audit log itself
 CHAIN_VERIFIED = "audit.chain_verified"
 CHECKPOINT_WRITTEN = "audit.checkpoint_written"
+AUDIT_LOG_SEARCHED = "audit_log.searched"  # the DPO's search of the whole log: filter names only
 
 ACCESS_EVENTS: tuple[str, ...] = (
     RECORD_VIEWED,

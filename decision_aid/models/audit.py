@@ -29,7 +29,10 @@ class AuditEvent(Base):
         Index("ix_audit_event_case_ref_seq", "case_ref", "seq"),
         Index("ix_audit_event_actor_id_seq", "actor_id", "seq"),
         Index("ix_audit_event_event_type_seq", "event_type", "seq"),
-        Index("ix_audit_event_occurred_at", "occurred_at"),
+        # the DPO's audit log search (migration 0009): staff member and event together, and the
+        # date range's seeks (replaces 0002's occurred_at index, a prefix of it)
+        Index("ix_audit_event_actor_id_event_type_seq", "actor_id", "event_type", "seq"),
+        Index("ix_audit_event_occurred_at_seq", "occurred_at", "seq"),
     )
 
     seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=False)
