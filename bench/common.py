@@ -455,7 +455,7 @@ def soak_section(soak: dict[str, Any] | None = None) -> str:
     ]
     if mem.get("workers"):
         lines.append(
-            "Worker RSS (MiB) at the two sample points: "
+            "Worker RSS (MiB) at the two ends: "
             + "; ".join(
                 f"pid {w['pid']}: {w['from_mib']} → {w['to_mib']} ({_pct(w['growth'])}"
                 + (
