@@ -38,7 +38,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
 from decision_aid.models.audit import AuditEvent
@@ -130,8 +130,22 @@ def page_query(filters: AuditFilters, before: int | None,
     return stmt.order_by(AuditEvent.seq.desc()).limit(PAGE_SIZE + 1)
 
 
+def plan_with_values(session: Session) -> None:
+    """PostgreSQL: plan this transaction's statements with their values, never generically.
+
+    psycopg prepares a statement once it has run 5 times on a connection, and the server may
+    then reuse one plan made without the values. For these pages that plan is wrong: with
+    default estimates for `seq >= $ AND seq < $` and the occurred_at range it read the
+    (occurred_at, seq) index and sorted, 190-280 ms a page on 1M events instead of 0.3 ms.
+    Planning with the values costs ~0.1 ms. SET LOCAL ends with the transaction.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 def search(session: Session, filters: AuditFilters, before: int | None = None) -> AuditPage:
     """One page of matching events, newest first; `before` is the previous page's last seq."""
+    plan_with_values(session)
     window: tuple[int | None, int | None] = (None, None)
     if filters.date_from is not None or filters.date_to is not None:
         found = seq_window(session, filters)

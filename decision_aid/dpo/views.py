@@ -131,7 +131,8 @@ def _decision_ids(refs: set[str]) -> dict[str, Any]:
     """Decision reference -> id for the page's links to records (one query)."""
     if not refs:
         return {}
-    return dict(db.session.execute(select(Decision.reference, Decision.id).where(Decision.reference.in_(refs))).all())
+    rows = db.session.execute(select(Decision.reference, Decision.id).where(Decision.reference.in_(refs)))
+    return {reference: decision_id for reference, decision_id in rows}
 
 
 @bp.route("/audit-log", endpoint="audit_log")
@@ -153,8 +154,8 @@ def audit_log_page() -> str:
         with write_transaction():
             audit.record_event(events.AUDIT_LOG_SEARCHED, actor=current_user, case_ref=filters.case_ref,
                                data={"filters": filters.keys(), "page": "older" if before else "first"})
-        page = audit_log.search(db.session, filters, before)
-    args = {k: v for k, v in request.args.items() if k != "before" and v}
+        page = audit_log.search(db.session(), filters, before)
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "before" and v}
     older_url = url_for("dpo.audit_log", **args, before=page.older_before) if page and page.older_before else None
     refs = {e.decision_ref for e in page.events if e.decision_ref} if page else set()
     return render_template(

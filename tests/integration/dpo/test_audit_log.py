@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from decision_aid import audit
 from decision_aid.audit import events
@@ -347,3 +347,15 @@ def test_the_unfiltered_older_pages_search_by_seq(app: Flask) -> None:
 def test_search_event_type_is_known() -> None:
     assert events.AUDIT_LOG_SEARCHED in events.ALL_EVENTS
     assert json.dumps(events.AUDIT_LOG_SEARCHED) == '"audit_log.searched"'
+
+
+def test_postgresql_plans_each_page_with_its_values(app: Flask) -> None:
+    """psycopg prepares a statement after 5 runs and the server may then reuse a plan made
+    without the values, which for these pages read the wrong index (see plan_with_values)."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL only: SQLite plans every statement with its values")
+        audit_log.search(db.session, AuditFilters(event_type=events.RECORD_VIEWED))
+        assert db.session.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
+        db.session.commit()  # SET LOCAL: the connection goes back to the pool as it was
+        assert db.session.execute(text("SHOW plan_cache_mode")).scalar() == "auto"

@@ -27,7 +27,7 @@ def test_page_is_newest_first_with_one_extra_row_and_no_offset() -> None:
 def test_sqlite_offset_is_only_sqlalchemys_zero() -> None:
     """SQLAlchemy's SQLite compiler writes `LIMIT ? OFFSET ?` for any LIMIT, with 0: nothing skipped."""
     query = audit_log.page_query(AuditFilters(event_type="record.viewed"), 900)
-    assert query._offset_clause is None  # noqa: SLF001 (we set no offset)
+    assert query._offset_clause is None  # we set no offset
     compiled = query.compile(dialect=sqlite.dialect())
     assert str(compiled).rstrip().endswith("LIMIT ? OFFSET ?")
     assert list(compiled.construct_params().values())[-1] == 0
@@ -35,7 +35,7 @@ def test_sqlite_offset_is_only_sqlalchemys_zero() -> None:
 
 def test_limit_is_one_more_than_a_page() -> None:
     query = audit_log.page_query(AuditFilters(), None)
-    assert query._limit == audit_log.PAGE_SIZE + 1  # noqa: SLF001 (the statement's own limit)
+    assert query._limit == audit_log.PAGE_SIZE + 1
 
 
 def test_date_window_bounds_seq_on_both_sides_and_keeps_the_exact_dates() -> None:
