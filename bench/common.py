@@ -358,7 +358,23 @@ def _setup_users(
             secret = pyotp.random_base32()
             mfa.provision(db.session.get(User, user.id), secret)
             out["supervisors"].append([user.email, secret])
+        _approve_rules()
     return out
+
+
+def _approve_rules() -> None:
+    """A DPO signs off the rule set, as a live deployment must before decisions are made with it
+    (issue 10): the pages then run as in production, without the "unapproved rules" banner."""
+    from decision_aid.admin import service as admin
+    from decision_aid.extensions import db
+    from decision_aid.models import User
+    from decision_aid.operations import governance
+
+    if governance.ruleset_approved():
+        return
+    dpo = admin.create_user(None, email="bench-dpo@example.org", display_name="Bench DPO",
+                            role="dpo", password=PASSWORD)
+    governance.sign_off(db.session.get(User, dpo.id), "Bench: approved as in production")
 
 
 def _make_drafts(emails: list[str], per_user: int, tag: str) -> dict[str, list[str]]:
