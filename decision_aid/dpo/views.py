@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -97,15 +98,28 @@ def export_audit_json() -> Response | tuple[str, int]:
     return _download("audit-events", "json", export.audit_rows, export.AUDIT_FIELDS)
 
 
-def _audit_log_choices(form: AuditLogFilterForm) -> dict[str, str]:
-    """Fill the staff and event selects; returns actor id -> name for the table."""
-    people = db.session.execute(select(User.id, User.display_name).order_by(User.display_name).limit(1000)).all()
-    names = {str(uid): name for uid, name in people}
-    form.actor.choices = [("", "Anyone"), (audit_log.SYSTEM_ACTOR, "The system"), *names.items()]
+def _audit_log_choices(form: AuditLogFilterForm) -> None:
+    """Fill the staff and event selects (staff beyond the first 1,000 are found by e-mail)."""
+    people = db.session.execute(select(User.id, User.display_name).order_by(User.display_name).limit(1000))
+    form.actor.choices = [("", "Anyone"), (audit_log.SYSTEM_ACTOR, "The system"),
+                          *((str(uid), name) for uid, name in people)]
     form.event_type.choices = [("", "Any event"),
                                *sorted(((e, audit_log.event_label(e)) for e in events.ALL_EVENTS),
                                        key=lambda pair: pair[1])]
-    return names
+
+
+def _actor_names(page: audit_log.AuditPage | None) -> dict[str, str]:
+    """Actor id -> current name for the staff on this page (one query)."""
+    ids = set()
+    for event in page.events if page else []:
+        try:
+            ids.add(uuid.UUID(event.actor_id or ""))
+        except ValueError:
+            continue  # the system (no actor), or an id that is not a user's
+    if not ids:
+        return {}
+    rows = db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+    return {str(uid): name for uid, name in rows}
 
 
 def _audit_filters(form: AuditLogFilterForm) -> audit_log.AuditFilters | None:
@@ -145,7 +159,7 @@ def audit_log_page() -> str:
     pseudonymous and goes in the event's case_ref column so the case's own history shows it.
     """
     form = AuditLogFilterForm(request.args)
-    names = _audit_log_choices(form)
+    _audit_log_choices(form)
     page, filters = None, None
     if form.validate():
         filters = _audit_filters(form)
@@ -159,7 +173,7 @@ def audit_log_page() -> str:
     older_url = url_for("dpo.audit_log", **args, before=page.older_before) if page and page.older_before else None
     refs = {e.decision_ref for e in page.events if e.decision_ref} if page else set()
     return render_template(
-        "dpo/audit_log.html", form=form, page=page, names=names, older_url=older_url,
+        "dpo/audit_log.html", form=form, page=page, names=_actor_names(page), older_url=older_url,
         first_url=url_for("dpo.audit_log", **args) if form.before.data else None,
         decision_ids=_decision_ids(refs), label=audit_log.event_label, code=audit.verification_code,
         system=audit_log.SYSTEM_ACTOR)

@@ -155,7 +155,11 @@ def test_form_filters_reach_the_query(client: FlaskClient, cast: Cast, seeded: l
         "actor": str(cast.author.id), "event_type": events.RECORD_VIEWED}))
     expected = matching(seeded, AuditFilters(actor_id=str(cast.author.id), event_type=events.RECORD_VIEWED))
     assert seqs_on(html) == expected and expected
-    assert "Record viewed" in html and "Test Practitioner" in html
+    assert '<td class="govuk-table__cell">Record viewed</td>' in html
+    assert '<td class="govuk-table__cell">Test Practitioner</td>' in html  # the actor's name, not their id
+    system = text_of(client.get("/dpo/audit-log", query_string={"actor": audit_log.SYSTEM_ACTOR}))
+    assert seqs_on(system) == matching(seeded, AuditFilters(actor_id=audit_log.SYSTEM_ACTOR))
+    assert system.count('<td class="govuk-table__cell">The system</td>') == len(seqs_on(system))
     by_email = text_of(client.get("/dpo/audit-log", query_string={"actor_email": cast.author.email.upper()}))
     assert seqs_on(by_email) == matching(seeded, AuditFilters(actor_id=str(cast.author.id)))
 
