@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 from bench import common  # noqa: E402
 from bench.common import CACHE, RESULTS, loadavg, median  # noqa: E402
 
-PARTS = ("rules", "audit", "review", "pdf", "http")
+PARTS = ("rules", "audit", "auditq", "review", "pdf", "http")
 RUNS = 3
 DOC = ROOT / "docs" / "performance.md"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -278,6 +278,54 @@ def part_audit(args: argparse.Namespace) -> dict[str, Any]:
                 args.pg, lambda url: ba.bench_appends(url, 4, args.appends)
             ),
         )
+    return out
+
+
+def part_audit_queries(args: argparse.Namespace) -> dict[str, Any]:
+    """T26: the DPO's audit-log search (bench_audit_queries) over the 1M-event set on SQLite
+    (cached file) and PostgreSQL (a throwaway database), each built once, then 3 runs."""
+    from sqlalchemy import create_engine
+
+    from bench import bench_audit_queries as baq
+
+    if args.deep_rows:  # --quick: a shallower deep page
+        baq.DEEP_ROWS = args.deep_rows
+    out: dict[str, Any] = {"rows": args.audit_rows, "deep_rows": baq.DEEP_ROWS}
+
+    def three(key: str, engine: Any, first: dict[str, Any] | None) -> None:
+        runs = []
+        for run in range(RUNS):
+            start = loadavg()
+            cases = first["cases"] if run == 0 and first else baq.bench_engine(
+                engine, args.audit_rows, args.auditq_repeats)
+            runs.append({**baq.summary(key, cases), "load_avg_start": start,
+                         "load_avg_end": loadavg()})
+        out[key] = runs
+
+    path = CACHE / f"audit-queries-{args.audit_rows}.sqlite3"
+    began = time.perf_counter()
+    first = baq.sqlite_run(path, args.audit_rows, args.auditq_repeats)  # builds when missing
+    out["sqlite_build_s"] = first.get("build_s")
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        three("sqlite", engine, first)
+    finally:
+        engine.dispose()
+    out["sqlite_wall_s"] = round(time.perf_counter() - began, 1)
+    if args.pg:
+        from decision_aid.config import normalise_db_url
+        from tests.fixtures_db import postgres_database
+
+        began = time.perf_counter()
+        admin = normalise_db_url(args.pg)
+        with postgres_database(admin_url=admin, prefix="da_bench_auditq") as (_, url):
+            engine = create_engine(url)
+            try:
+                out["postgresql_build_s"] = baq.build(engine, args.audit_rows)
+                three("postgresql", engine, None)
+            finally:
+                engine.dispose()
+        out["postgresql_wall_s"] = round(time.perf_counter() - began, 1)
     return out
 
 
@@ -1099,7 +1147,7 @@ def figures(results: dict[str, Any], args: argparse.Namespace) -> list[dict[str,
                 _row(
                     f"Review queue keyset query, worst p95 over every filter, page 1 and ≥ {review.get('deep_rows', 20_000):,} rows in, "
                     f"{review.get('rows', 0):,} decisions, {label}",
-                    "T26/issue 8",
+                    "issue 8",
                     worst,
                     "ms",
                     reference=ref,
@@ -1116,7 +1164,7 @@ def figures(results: dict[str, Any], args: argparse.Namespace) -> list[dict[str,
             rows.append(
                 _row(
                     f"Review queue keyset query, 1,000,000 decisions, {label}",
-                    "T26/issue 8",
+                    "issue 8",
                     None,
                     "",
                     not_run="not run: " + review[key]["not_run"],
@@ -1126,7 +1174,7 @@ def figures(results: dict[str, Any], args: argparse.Namespace) -> list[dict[str,
             rows.append(
                 _row(
                     f"Review queue keyset query, 1,000,000 decisions, {label}",
-                    "T26/issue 8",
+                    "issue 8",
                     None,
                     "",
                     not_run=_reason(
@@ -1134,6 +1182,8 @@ def figures(results: dict[str, Any], args: argparse.Namespace) -> list[dict[str,
                     ),
                 )
             )
+
+    rows.extend(_audit_search_rows(results.get("auditq")))
 
     pdf = _runs(results.get("pdf"), "runs")
     if pdf:
@@ -1160,6 +1210,30 @@ def figures(results: dict[str, Any], args: argparse.Namespace) -> list[dict[str,
         rows.append(
             _row("Warm PDF render", "T25", None, "", not_run=_reason(results.get("pdf"), ""))
         )
+    return rows
+
+
+def _audit_search_rows(part: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """T26 rows: the DPO's audit-log search, worst p95 over every filter at page 1 and deep."""
+    rows = []
+    for key, label, limit in (("sqlite", "SQLite", 5.0), ("postgresql", "PostgreSQL", 10.0)):
+        runs = _runs(part, key)
+        name = (f"Audit log search (DPO), keyset, worst p95 over every filter, page 1 and "
+                f"≥ {(part or {}).get('deep_rows', 20_000):,} rows in, "
+                f"{(part or {}).get('rows', 0):,} events, {label}")
+        if not runs:
+            why = "PostgreSQL not configured" if key == "postgresql" and part else ""
+            rows.append(_row(name, "T26", None, "", not_run=_reason(part, why)))
+            continue
+        worst = median(r["worst_p95_ms"] for r in runs)
+        depth = median(r["worst_depth_ratio"] for r in runs if r["worst_depth_ratio"] is not None)
+        ok = worst <= limit and depth <= 2.0 and all(r["plans_ok"] for r in runs)
+        rows.append(_row(
+            name, "T26", worst, "ms", target=f"≤ {limit:g} ms; deep ≤ 2× page 1; index search",
+            met=ok, load=_load(runs),
+            note=f"deep/page-1 ratio at p95 {depth:.2f} (at p50 "
+                 f"{median(r['worst_depth_ratio_p50'] for r in runs):.2f}); index search everywhere: "
+                 f"{all(r['plans_ok'] for r in runs)}"))
     return rows
 
 
@@ -1428,6 +1502,8 @@ def child_args(args: argparse.Namespace) -> list[str]:
         str(args.rule_evals),
         "--rule-loads",
         str(args.rule_loads),
+        "--auditq-repeats",
+        str(args.auditq_repeats),
         "--threads",
         str(args.threads),
         "--pdf-threads",
@@ -1620,6 +1696,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pdf-renders", type=int, default=8, help="warm renders per run")
     parser.add_argument("--rule-evals", type=int, default=300)
     parser.add_argument("--rule-loads", type=int, default=5)
+    parser.add_argument("--auditq-repeats", type=int, default=30,
+                        help="timings per audit-search case and depth, per run")
     parser.add_argument("--threads", type=int, default=16, help="locust users per HTTP phase")
     parser.add_argument("--pdf-threads", type=int, default=2, help="locust users for PDF downloads")
     parser.add_argument(
@@ -1650,6 +1728,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.appends, args.review_repeats, args.pdf_renders = 30, 5, 3
         args.rule_evals, args.rule_loads, args.seconds, args.threads = 50, 2, 2.0, 4
         args.deep_rows = args.deep_rows or 2_000
+        args.auditq_repeats = 5
     if args.pg:
         from decision_aid.config import normalise_db_url
 
@@ -1664,6 +1743,7 @@ def run_child(args: argparse.Namespace) -> int:
     func = {
         "rules": part_rules,
         "audit": part_audit,
+        "auditq": part_audit_queries,
         "review": part_review,
         "pdf": part_pdf,
         "http": part_http,
@@ -1729,7 +1809,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901
         f"data sets {cache_state}",
         flush=True,
     )
-    budget = {"rules": 300, "audit": 900, "review": 900, "pdf": 600, "http": 900}
+    budget = {"rules": 300, "audit": 900, "auditq": 600, "review": 900, "pdf": 600, "http": 900}
     results: dict[str, Any] = {}
     datasets: dict[str, Any] = {"cache": cache_state}
     with tempfile.TemporaryDirectory(prefix="bench-all-") as folder, ExitStack() as stack:

@@ -181,10 +181,31 @@ def _take_append_lock(session: Session) -> None:
 
 def read_head(session: Session) -> tuple[int, str]:
     """The last entry's seq and hash, or (0, GENESIS_HASH) for an empty log."""
+    seq, entry, _ = _head_row(session)
+    return seq, entry
+
+
+def _head_row(session: Session) -> tuple[int, str, dt.datetime | None]:
+    """The last entry's seq, hash and time in one read (None time for an empty log)."""
     row = session.execute(
-        select(AuditEvent.seq, AuditEvent.entry_hash).order_by(AuditEvent.seq.desc()).limit(1)
+        select(AuditEvent.seq, AuditEvent.entry_hash, AuditEvent.occurred_at)
+        .order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
-    return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+    return (0, GENESIS_HASH, None) if row is None else (int(row[0]), str(row[1]), row[2])
+
+
+def _not_before(before: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    """The event's time: now, but never earlier than the entry before it.
+
+    Times then never decrease along seq, even if the server clock steps back (NTP, a restored
+    VM, two app hosts), so a date range maps exactly to a seq range (the DPO's audit-log search
+    relies on it) and the log reads in order.
+    """
+    if before is None:
+        return now
+    if before.tzinfo is None:  # SQLite hands back naive UTC
+        before = before.replace(tzinfo=dt.UTC)
+    return max(now, before.astimezone(dt.UTC))
 
 
 def record_event(
@@ -207,8 +228,8 @@ def record_event(
     actor_id, actor_info = actor_fields(actor)
     session = _append_session()
     _take_append_lock(session)
-    last_seq, prev_hash = read_head(session)
-    moment = clock.now().astimezone(dt.UTC)
+    last_seq, prev_hash, head_time = _head_row(session)
+    moment = _not_before(head_time, clock.now().astimezone(dt.UTC))
     payload = build_payload(
         seq=last_seq + 1,
         occurred_at=format_time(moment),

@@ -9,5 +9,6 @@ register_nav("Audit overview", "dpo.overview", {"dpo"}, 50)
 register_nav("All decisions", "dpo.decisions", {"dpo"}, 51)
 register_nav("Dashboard", "review.dashboard", {"dpo"}, 52)
 register_nav("Export", "dpo.export", {"dpo"}, 53)
+register_nav("Audit log", "dpo.audit_log", {"dpo"}, 54)
 
 from decision_aid.dpo import views  # noqa: E402,F401

@@ -17,7 +17,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN_SCRIPTS = ("run_all.py", "soak.py")
-OTHER_SCRIPTS = ("bench_audit.py", "bench_pdf.py", "bench_wizard.py", "bench_review_queries.py")
+OTHER_SCRIPTS = ("bench_audit.py", "bench_pdf.py", "bench_wizard.py", "bench_review_queries.py",
+                 "bench_audit_queries.py")
 
 
 def _help(script: str) -> subprocess.CompletedProcess[str]:

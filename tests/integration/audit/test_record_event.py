@@ -97,3 +97,23 @@ def test_time_comes_from_the_application_clock(app_ctx, fake_clock) -> None:
         event = audit.record_event(events.SIGN_IN_FAILED, actor=None)
     db.session.expire_all()
     assert db.session.get(AuditEvent, event.seq).occurred_at == fake_clock.current
+
+
+def test_time_never_goes_back_along_the_chain(app_ctx, fake_clock) -> None:
+    """A clock that steps back (NTP, a restored VM) stamps the previous entry's time instead,
+    so a date range is a seq range for the audit-log search."""
+    fake_clock.current = dt.datetime(2030, 1, 2, 3, 0, 0, tzinfo=dt.UTC)
+    with write_transaction():
+        first = audit.record_event(events.SIGN_IN_FAILED, actor=None)
+    fake_clock.current -= dt.timedelta(hours=1)
+    with write_transaction():
+        second = audit.record_event(events.SIGN_IN_FAILED, actor=None)
+    fake_clock.current += dt.timedelta(hours=2)
+    with write_transaction():
+        third = audit.record_event(events.SIGN_IN_FAILED, actor=None)
+    db.session.expire_all()
+    times = [db.session.get(AuditEvent, e.seq).occurred_at for e in (first, second, third)]
+    assert times == [dt.datetime(2030, 1, 2, 3, tzinfo=dt.UTC)] * 2 + [fake_clock.current]
+    assert json.loads(db.session.get(AuditEvent, second.seq).payload)["occurred_at"].startswith(
+        "2030-01-02T03:00:00")
+    assert audit.verify_chain().ok
