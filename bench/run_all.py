@@ -1439,6 +1439,8 @@ def write_doc(summary: dict[str, Any], path: Path) -> None:
                             "hello (same process, for comparison)", profiles["hello"]
                         ).replace("\n", "\n  ")
                     )
+            if note := _miss_note(row):
+                lines.append("  " + note)
             elif "append" in row["figure"]:
                 lines.append(
                     "  Appends serialise on the database write lock (BEGIN IMMEDIATE / advisory lock) "
@@ -1451,6 +1453,41 @@ def write_doc(summary: dict[str, Any], path: Path) -> None:
     lines += [common.SOAK_START, common.soak_section(), common.SOAK_END, ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
+
+
+MISS_NOTES = {
+    "T18": (
+        "Why: the floor reads the payload column and chain-hashes it. `audit verify` must also "
+        "compare each stored `entry_hash` and `prev_hash` with the computed chain (two 64-character "
+        "columns read and compared per entry: the Python loop profiled above, about 1.35× the "
+        "floor's CPU on its own), and check that every column equals the value inside the hashed "
+        "bytes (issue 4: a change to any column is detected), which runs as one SQL query on a "
+        "second connection in parallel. Neither check can be dropped, so 1.25× is out of reach "
+        "with this storage layout; the absolute time is well inside the quality target's 5 s."
+    ),
+    "T23 throughput": (
+        "Why: a submit does what a page view does plus CSRF and validation, one full rule "
+        "evaluation with 'what would change', AES-GCM sealing of answers, result and sharing "
+        "under the case key, the decision and review-sampling inserts, the audit append (head "
+        "read, SHA-256, insert) and one fsync'd commit: 17 SQL statements against a page's 7. "
+        "The server-CPU ratio in the result column is the ceiling; the rest of the gap is the "
+        "write lock and the fsync, which serialise submits (SQLite has one writer)."
+    ),
+    "T23 p95": (
+        "Why: 16 connections share 2 sync workers, so by Little's law the mean latency is "
+        "16 / throughput; p95 ≤ 50 ms at 16 connections would need more than 320 submits/s, over "
+        "twice the measured rate. The latency follows from the throughput above."
+    ),
+}
+
+
+def _miss_note(row: dict[str, Any]) -> str:
+    """A standing explanation for a target this design is known to miss (see MISS_NOTES)."""
+    if row["target_id"] == "T18":
+        return MISS_NOTES["T18"]
+    if row["target_id"] == "T23":
+        return MISS_NOTES["T23 p95" if "p95" in row["figure"] else "T23 throughput"]
+    return ""
 
 
 EXPLANATIONS = """Reading the misses: on a machine whose load average is far above its 2 CPUs, wall-clock figures
