@@ -16,7 +16,8 @@ Distribution over N events, one every 30 s from 2025-01-01: 40 staff (2.5% each)
 (every 25th event, 4%) and ~10,000 others; decision references cycle over ~100,000.
 
 Each case is the app's own query (decision_aid.dpo.audit_log.search: on PostgreSQL a SET LOCAL
-for plans made with the values, the date range's two seeks, then the keyset page). Timings: "server" = the SQL statements the search sends, executed and
+for plans made with the values, the date range's two seeks, then the keyset page).
+Timings: "server" = the SQL statements the search sends, executed and
 fetched on the driver's cursor (what T26 limits); "app" adds the ORM. The deep page is reached
 by walking "Older events" pages until at least 20,000 rows in. `plan_ok` = every statement is an
 index search (SQLite: SEARCH, no SCAN and no TEMP B-TREE sort; PostgreSQL: an index read, no Seq
@@ -79,7 +80,8 @@ def _fill_sql(dialect: str, rows: int) -> str:
     types = _sql_case_of(mod(len(EVENT_TYPES)), EVENT_TYPES)
     if dialect == "sqlite":
         source = f"WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < {rows}) SELECT "
-        when = f"strftime('%Y-%m-%d %H:%M:%S', '{START:%Y-%m-%d %H:%M:%S}', '+' || (x * {STEP_S}) || ' seconds') || '.000000'"
+        when = (f"strftime('%Y-%m-%d %H:%M:%S', '{START:%Y-%m-%d %H:%M:%S}', "
+                f"'+' || (x * {STEP_S}) || ' seconds') || '.000000'")
         actor = f"printf('00000000-0000-4000-8000-%012d', {mod(STAFF)})"
         case = f"printf('CASE-%06d', {mod(9973)})"
         decision = f"printf('DA-2026-%06d', {mod(99991)})"

@@ -130,6 +130,16 @@ def _create_users(count: int) -> list[str]:
         return emails
 
 
+def complete_draft(practitioner_id: Any, case_ref: str, now: Any) -> Any:
+    """A draft with every answer of ANSWERS, ready to submit (not yet added to the session)."""
+    from decision_aid.models.decision import Draft
+
+    draft = Draft(practitioner_id=practitioner_id, case_ref=case_ref, as_at=now.date(),
+                  emergency=False, created_at=now, updated_at=now)
+    draft.answers, draft.sharing = dict(ANSWERS), {}
+    return draft
+
+
 def _create_drafts(per_user: int) -> None:
     """Complete drafts for every practitioner, ready to submit (made in-process, not timed)."""
     import datetime as dt
@@ -138,22 +148,12 @@ def _create_drafts(per_user: int) -> None:
 
     from decision_aid.extensions import db
     from decision_aid.models import User
-    from decision_aid.models.decision import Draft
 
     with _app().app_context():
         now = dt.datetime.now(dt.UTC)
         for user in db.session.scalars(select(User)):
             for i in range(per_user):
-                draft = Draft(
-                    practitioner_id=user.id,
-                    case_ref=f"BENCH-{i:05d}",
-                    as_at=now.date(),
-                    emergency=False,
-                    created_at=now,
-                    updated_at=now,
-                )
-                draft.answers, draft.sharing = dict(ANSWERS), {}
-                db.session.add(draft)
+                db.session.add(complete_draft(user.id, f"BENCH-{i:05d}", now))
         db.session.commit()
 
 

@@ -381,11 +381,10 @@ def _make_drafts(emails: list[str], per_user: int, tag: str) -> dict[str, list[s
     """Complete drafts ready to submit (the answers of bench/bench_wizard.py), made in-process."""
     from sqlalchemy import select
 
-    from bench.bench_wizard import ANSWERS
+    from bench.bench_wizard import complete_draft
     from decision_aid import create_app
     from decision_aid.extensions import db
     from decision_aid.models import User
-    from decision_aid.models.decision import Draft
 
     out: dict[str, list[str]] = {}
     with create_app().app_context():
@@ -393,15 +392,7 @@ def _make_drafts(emails: list[str], per_user: int, tag: str) -> dict[str, list[s
         for user in db.session.scalars(select(User).where(User.email.in_(emails))):
             made = []
             for i in range(per_user):
-                draft = Draft(
-                    practitioner_id=user.id,
-                    case_ref=f"BENCH-{tag}-{i:05d}",
-                    as_at=now.date(),
-                    emergency=False,
-                    created_at=now,
-                    updated_at=now,
-                )
-                draft.answers, draft.sharing = dict(ANSWERS), {}
+                draft = complete_draft(user.id, f"BENCH-{tag}-{i:05d}", now)
                 db.session.add(draft)
                 made.append(draft)
             db.session.flush()

@@ -1,4 +1,4 @@
-# ruff: noqa: E501, RUF001 (report text: long lines and the multiplication sign are intended)
+# ruff: noqa: E501 (report text: long lines and the multiplication sign are intended)
 """`make bench`: every performance figure in one run, side by side with its floor (issue 11).
 
 Runs each part in its own Python process (a broken part is recorded as "not run: <reason>" and
@@ -70,9 +70,7 @@ def part_rules(args: argparse.Namespace) -> dict[str, Any]:
 
     import rules
     from bench import bench_rules as br
-    from rules.loader import DEFAULT_DIR, load
-
-    from rules.loader import DIGEST_PARTS
+    from rules.loader import DEFAULT_DIR, DIGEST_PARTS, load
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     # The files a load reads (the rule set's parts), not the scenarios it never opens.

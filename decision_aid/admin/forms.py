@@ -115,7 +115,8 @@ class SettingsForm(FlaskForm):
                                      description="For example OFFICIAL-SENSITIVE. Leave empty for none.",
                                      validators=[Optional(), Length(max=60)])
     advice_contacts = TextAreaField("Advice contacts", widget=GovTextArea(),
-                                    description="One per line: role, then a colon, then the name. For example: DPO: Sam Patel",
+                                    description=("One per line: role, then a colon, then the name. "
+                                                 "For example: DPO: Sam Patel"),
                                     validators=[Optional(), Length(max=2000)])
     draft_retention_days = IntegerField("Keep unfinished drafts for (days)", widget=GovTextInput(),
                                         validators=[InputRequired(message="Enter a number of days"),

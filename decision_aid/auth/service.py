@@ -7,8 +7,8 @@ import uuid
 
 from flask import redirect, session, url_for
 from flask_login import login_user, logout_user
-from werkzeug.wrappers import Response
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 
 from decision_aid import audit, clock
 from decision_aid.audit import events

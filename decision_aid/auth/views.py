@@ -6,8 +6,8 @@ import uuid
 
 from authlib.common.errors import AuthlibBaseError
 from flask import abort, redirect, render_template, request, session, url_for
-from requests.exceptions import RequestException
 from flask_login import current_user
+from requests.exceptions import RequestException
 from werkzeug.wrappers import Response
 
 from decision_aid.auth import bp, mfa, oidc, service
@@ -18,7 +18,8 @@ from decision_aid.logs import security_event
 from decision_aid.models import User
 
 GENERIC_FAILURE = "Enter a correct email address and password. After 10 failed attempts you must wait 15 minutes."
-WRONG_CODE = "The code is not correct or has already been used. Enter the current 6-digit code from your authenticator app"
+WRONG_CODE = ("The code is not correct or has already been used. "
+              "Enter the current 6-digit code from your authenticator app")
 WRONG_RECOVERY_CODE = "The recovery code is not correct or has already been used"
 
 
@@ -132,7 +133,8 @@ def signed_out() -> str:
     return render_template("auth/signed_out.html")
 
 
-SSO_FAILURE = "Your organisation's sign-in worked, but there is no active account here for that email address. Ask your administrator."
+SSO_FAILURE = ("Your organisation's sign-in worked, but there is no active account here for that email "
+               "address. Ask your administrator.")
 SSO_ERROR = "Signing in with your organisation account did not work. Try again, or use your email address and password."
 
 

@@ -44,16 +44,19 @@ class AuditLogFilterForm(FlaskForm):
 
     actor = SelectField("Staff member", widget=GovSelect(), validators=[Optional()], validate_choice=False)
     actor_email = StringField("Or their e-mail address", widget=GovTextInput(),
-                              validators=[Optional(), Length(max=254, message="E-mail address must be 254 characters or fewer")])
+                              validators=[Optional(), Length(
+                                  max=254, message="E-mail address must be 254 characters or fewer")])
     case_ref = StringField("Case reference", widget=GovTextInput(),
-                           validators=[Optional(), Length(max=64, message="Case reference must be 64 characters or fewer")])
+                           validators=[Optional(), Length(
+                               max=64, message="Case reference must be 64 characters or fewer")])
     event_type = SelectField("Event", widget=GovSelect(), validators=[Optional()], validate_choice=False)
     date_from = DateField("From", widget=GovTextInput(), validators=[Optional()],
                           description="For example, 2026-11-01", format="%Y-%m-%d")
     date_to = DateField("To", widget=GovTextInput(), validators=[Optional()],
                         description="For example, 2026-11-30", format="%Y-%m-%d")
     before = HiddenField(validators=[Optional(), Regexp(r"^[1-9][0-9]{0,17}$",
-                                                        message="The page link is not valid: start again from the first page")])
+                                                        message="The page link is not valid: "
+                                                                "start again from the first page")])
     submit = SubmitField("Search", widget=GovSubmitInput())
 
     def validate(self, extra_validators: Any = None) -> bool:

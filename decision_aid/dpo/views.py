@@ -13,12 +13,12 @@ from sqlalchemy import select
 from decision_aid import audit
 from decision_aid.audit import events
 from decision_aid.auth.access import roles
+from decision_aid.auth.stepup import recent_auth_required
 from decision_aid.database import write_transaction
 from decision_aid.dpo import audit_log, bp, export
 from decision_aid.dpo.chain_status import chain_status
 from decision_aid.dpo.forms import AuditLogFilterForm, ExportForm
 from decision_aid.extensions import db
-from decision_aid.auth.stepup import recent_auth_required
 from decision_aid.models import Role, User
 from decision_aid.models.decision import Decision
 from decision_aid.review.queue import Scope

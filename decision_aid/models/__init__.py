@@ -16,8 +16,8 @@ __all__ = [
     "WebSession",
     "team_membership",
 ]
-from decision_aid.models.audit import AuditEvent  # noqa: E402,F401
-from decision_aid.models.mfa import MfaCredential, RecoveryCode  # noqa: E402,F401
-from decision_aid.models.decision import Decision, DecisionReferenceCounter, Draft  # noqa: E402,F401
-from decision_aid.models.review import Review, ReviewSelection, ReviewState  # noqa: E402,F401
-from decision_aid.models.operations import CaseKey, Complaint, RuleSetSignOff  # noqa: E402,F401
+from decision_aid.models.audit import AuditEvent  # noqa: F401
+from decision_aid.models.decision import Decision, DecisionReferenceCounter, Draft  # noqa: F401
+from decision_aid.models.mfa import MfaCredential, RecoveryCode  # noqa: F401
+from decision_aid.models.operations import CaseKey, Complaint, RuleSetSignOff  # noqa: F401
+from decision_aid.models.review import Review, ReviewSelection, ReviewState  # noqa: F401

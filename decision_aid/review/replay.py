@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import rules
 from flask import current_app
 
+import rules
 from decision_aid.models.decision import Decision
 
 COMPARED: tuple[tuple[str, str], ...] = (

@@ -61,7 +61,8 @@ def review_decision(decision_id: uuid.UUID) -> str | Response:
     return render_template(
         "review/decision.html", decision=decision, form=form, can_review=can_review,
         reviews=service.reviews_of(decision.id), state=service.state_of(decision.id),
-        timeline=service.timeline(decision), timeline_labels=service.TIMELINE_LABELS, label=filters.label, reason_labels=REASON_LABELS,
+        timeline=service.timeline(decision), timeline_labels=service.TIMELINE_LABELS, label=filters.label,
+        reason_labels=REASON_LABELS,
         selection=service.selection_of(decision.id), record_url=_record_url(decision.id),
         outcome_labels=filters.OUTCOME_LABELS, record=service.record_for(decision, current_user),
     )

@@ -17,7 +17,7 @@ from typing import Any
 from authlib.jose import JsonWebKey, jwt
 
 CLIENT_ID = "decision-aid-test"
-CLIENT_SECRET = "stub-client-secret"  # noqa: S105 (test value)
+CLIENT_SECRET = "stub-client-secret"
 
 
 class StubProvider:
@@ -70,7 +70,7 @@ class StubProvider:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 url = urllib.parse.urlsplit(self.path)
                 if url.path == "/.well-known/openid-configuration":
                     return self._json(provider.discovery())
@@ -89,7 +89,7 @@ class StubProvider:
                 self.send_error(404)
                 return None
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
                 grant = provider.codes.pop(form.get("code", ""), None)

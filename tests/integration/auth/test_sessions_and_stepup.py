@@ -18,7 +18,7 @@ from tests.fixtures_users import PASSWORD, MakeUser
 from tests.helpers import csrf_token, sign_in, submit, text_of
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
-NEW_PASSWORD = "lantern-thistle-copper-meadow-91"  # noqa: S105
+NEW_PASSWORD = "lantern-thistle-copper-meadow-91"
 
 
 def signed_in_client(app: Flask, user: User, agent: str = FIREFOX) -> FlaskClient:

@@ -75,7 +75,7 @@ def test_role_by_route_matrix(app: Flask, client: FlaskClient, make_user: MakeUs
     if role:
         login_as(client, make_user(role=role, teams=["North"]))
     failures = []
-    for path, endpoint, declared in parameterless_get_rules(app):
+    for path, _endpoint, declared in parameterless_get_rules(app):
         status = client.get(path).status_code
         if status not in expected_status(declared, role):
             failures.append((role, path, status))

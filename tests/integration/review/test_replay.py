@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import rules
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+import rules
 from decision_aid.extensions import db
 from decision_aid.models.decision import Decision
 from decision_aid.review.replay import replay
