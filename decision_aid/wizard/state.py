@@ -10,7 +10,8 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import defer
 
 from decision_aid.extensions import db
 from decision_aid.models import User
@@ -44,10 +45,31 @@ def completion_of(decision: Decision) -> Decision | None:
         Decision.completes_decision_id == decision.id).order_by(Decision.submitted_at)).first()
 
 
-def decisions_for_practitioner(user: User) -> list[Decision]:
-    """The user's own decisions, newest first."""
-    return list(db.session.scalars(select(Decision).where(
-        Decision.practitioner_id == user.id).order_by(Decision.submitted_at.desc())))
+PAGE_SIZE = 50
+# The list shows references, dates and status only: the sealed content (tens of KB a decision)
+# and the JSON columns stay in the database, so a long history costs neither time nor memory.
+_NOT_LISTED = (Decision.content_ciphertext, Decision.facts, Decision.answers_stored,
+               Decision.result_stored, Decision.sharing_stored)
+
+
+def decisions_for_practitioner(user: User, older_than: Decision | None = None,
+                               limit: int = PAGE_SIZE) -> list[Decision]:
+    """One page of the user's own decisions, newest first: `limit` + 1 rows (the extra one only
+    says that older decisions exist). Keyset on (submitted_at, id), never OFFSET."""
+    stmt = (select(Decision).where(Decision.practitioner_id == user.id)
+            .options(*(defer(column) for column in _NOT_LISTED))
+            .order_by(Decision.submitted_at.desc(), Decision.id.desc()).limit(limit + 1))
+    if older_than is not None:
+        at, key = older_than.submitted_at, older_than.id
+        stmt = stmt.where(or_(Decision.submitted_at < at,
+                              and_(Decision.submitted_at == at, Decision.id < key)))
+    return list(db.session.scalars(stmt))
+
+
+def own_decision_by_reference(reference: str, user: User) -> Decision | None:
+    """The user's decision with this reference (where an older page starts), or None."""
+    return db.session.scalars(select(Decision).options(*(defer(c) for c in _NOT_LISTED)).where(
+        Decision.reference == reference, Decision.practitioner_id == user.id)).first()
 
 
 def find_own_decision(decision_id: uuid.UUID, user: User) -> Decision | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import abort, current_app, redirect, render_template, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -253,13 +253,24 @@ def _record_url(stored: Decision) -> str | None:
 @bp.route("/decisions")
 @roles(*WIZARD_ROLES)
 def list_decisions() -> str:
-    """The practitioner's drafts to resume and decisions made, with emergency records flagged."""
+    """The practitioner's drafts to resume and decisions made, with emergency records flagged.
+
+    Decisions come 50 a page, newest first; `?older-than=<reference>` starts after that decision
+    (an unknown or someone else's reference is a 404, like a missing page).
+    """
     user = _user()
-    decisions = state.decisions_for_practitioner(user)
+    start = None
+    if (reference := request.args.get("older-than")) is not None:
+        start = state.own_decision_by_reference(reference.strip(), user)
+        if start is None:
+            abort(404)
+    page = state.decisions_for_practitioner(user, older_than=start)
+    decisions, more = page[:state.PAGE_SIZE], len(page) > state.PAGE_SIZE
     completed = state.completed_ids(d.id for d in decisions if d.emergency)
     return render_template("wizard/list_decisions.html", drafts=service.drafts_for_practitioner(user),
                            decisions=decisions, completed=completed, now=clock.now(),
-                           record_url=_record_url)
+                           record_url=_record_url, older=decisions[-1].reference if more else None,
+                           paged=start is not None)
 
 
 @bp.route("/decisions/<uuid:decision_id>/reconsider", methods=["POST"])
