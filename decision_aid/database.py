@@ -122,7 +122,9 @@ def _in_reads_first_request() -> bool:
     return has_request_context() and request.method not in SAFE_METHODS and _view_reads_first()
 
 
-def _refuse_stray_write(session: Session, what: str) -> None:
+def refuse_stray_write(session: Session, what: str) -> None:
+    """Raise WriteOutsideWriteTransaction for a write outside `write_transaction()` in a
+    `@reads_first` request; for writes sent on the connection, which no ORM hook sees."""
     if session.info.get(IN_WRITE_TRANSACTION) or not _in_reads_first_request():
         return
     raise WriteOutsideWriteTransaction(
@@ -133,14 +135,14 @@ def _refuse_stray_write(session: Session, what: str) -> None:
 def _flush_only_in_write_transaction(session: Session, flush_context: UOWTransaction,
                                      instances: Any) -> None:
     """ORM changes of a `@reads_first` request must be flushed inside write_transaction()."""
-    _refuse_stray_write(session, "an ORM flush")
+    refuse_stray_write(session, "an ORM flush")
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _dml_only_in_write_transaction(state: ORMExecuteState) -> None:
     """INSERT/UPDATE/DELETE statements of a `@reads_first` request likewise."""
     if state.is_insert or state.is_update or state.is_delete:
-        _refuse_stray_write(state.session, "an INSERT, UPDATE or DELETE")
+        refuse_stray_write(state.session, "an INSERT, UPDATE or DELETE")
 
 
 @contextmanager

@@ -14,17 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 
 import rules
 from decision_aid import clock
-from decision_aid.database import write_transaction
+from decision_aid.database import refuse_stray_write, write_transaction
 from decision_aid.extensions import db
 from decision_aid.models import Organisation, User
-from decision_aid.models.decision import Decision, DecisionReferenceCounter, Draft
+from decision_aid.models.decision import Decision, Draft
 from decision_aid.organisation import current_organisation
 from decision_aid.wizard.outcomes import EMERGENCY_OUTCOME, SHARING_OUTCOMES, departs
 
@@ -241,14 +239,20 @@ def _record_event(event_type: str, **kwargs: Any) -> None:
     record_event(event_type, **kwargs)
 
 
+# The same upsert on SQLite (3.35+) and PostgreSQL. Written as text because SQLAlchemy gives
+# INSERT ... ON CONFLICT no cache key: built with insert().on_conflict_do_update() it was
+# compiled again on every submit (0.3-0.7 ms of CPU, target T23); text() is compiled once.
+_NEXT_REFERENCE = text(
+    "INSERT INTO decision_reference_counter (year, last) VALUES (:year, 1) "
+    "ON CONFLICT (year) DO UPDATE SET last = decision_reference_counter.last + 1 "
+    "RETURNING last")
+
+
 def next_reference(year: int) -> str:
     """DA-YYYY-NNNNNN, sequential per year: one atomic upsert, inside the write transaction."""
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(DecisionReferenceCounter).values(year=year, last=1)
-    stmt = stmt.on_conflict_do_update(index_elements=["year"],
-                                      set_={"last": DecisionReferenceCounter.last + 1})
-    number = db.session.execute(stmt.returning(DecisionReferenceCounter.last)).scalar_one()
+    session = db.session()
+    refuse_stray_write(session, "the decision reference upsert")
+    number = session.connection().execute(_NEXT_REFERENCE, {"year": year}).scalar_one()
     return f"DA-{year}-{int(number):06d}"
 
 
