@@ -219,3 +219,59 @@ def test_a_blob_in_a_text_column_is_named_not_a_crash(app_ctx, append_many, data
         t.restore_triggers(conn)
     result = audit.verify_chain(use_latest_checkpoint=False)
     assert (result.ok, result.first_bad_seq) == (False, 30), result
+
+
+SQLITE_TIMES = {
+    "T for the space": lambda v: v[:10] + "T" + v[11:],
+    "one character more": lambda v: v + "0",
+    "one character less": lambda v: v[:-1],
+    "a quote inside": lambda v: v[:12] + '"' + v[13:],
+}
+
+
+@pytest.mark.parametrize("change", sorted(SQLITE_TIMES))
+def test_a_stored_time_in_another_spelling_is_a_changed_column(app_ctx, append_many, database_url,
+                                                               change):
+    """SQLite keeps the time as text, which the fast row query copies into the expected bytes
+    unquoted; its guards must leave no other spelling of the same instant undetected."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL stores a timestamp, not text")
+    append_many(40)
+
+    def respell(conn: Connection) -> None:
+        stored = conn.exec_driver_sql("SELECT occurred_at FROM audit_event WHERE seq = 30").scalar()
+        conn.exec_driver_sql("UPDATE audit_event SET occurred_at = ? WHERE seq = 30",
+                             (SQLITE_TIMES[change](stored),))
+
+    result = verify_tampered(None, respell)
+    assert (result.ok, result.first_bad_seq) == (False, 30), result
+    with db.engine.connect() as conn, conn.begin():
+        t.bypass_triggers(conn)
+        respell(conn)
+        t.restore_triggers(conn)
+    result = audit.verify_chain(use_latest_checkpoint=False)
+    assert (result.ok, result.first_bad_seq) == (False, 30), result
+
+
+@pytest.mark.parametrize("seq", [1, 20, 21])
+def test_a_changed_link_is_named_also_from_a_later_start(app_ctx, append_many, seq) -> None:
+    """The row query compares prev_hash with the stored hash before it, or with the start hash
+    for the first entry checked (genesis, or the trusted entry before `from_seq`)."""
+    append_many(40)
+    for from_seq in (1, 20):
+        def flip(conn: Connection) -> None:
+            t.flip_byte(conn, seq, "prev_hash", 5)
+
+        with db.engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                t.bypass_triggers(conn)
+                flip(conn)
+                result = verify_connection(conn, from_seq=from_seq)
+            finally:
+                transaction.rollback()
+        if seq < from_seq:
+            assert result.ok, (from_seq, result)
+        else:
+            assert (result.ok, result.first_bad_seq) == (False, seq), (from_seq, result)
+            assert "prev_hash" in result.problem
