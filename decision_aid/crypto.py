@@ -288,9 +288,13 @@ def _json_bytes(value: Any) -> bytes:
 
 
 def encrypt_json(value: Any, *, case_ref: str, table: str, column: str, row_id: Any,
-                 conn: Connection | None = None) -> bytes:
-    """Encrypt a JSON value under the case's live data key, bound to table, column and row."""
-    key_id = live_key_id(case_ref, conn)
+                 conn: Connection | None = None, key_id: uuid.UUID | None = None) -> bytes:
+    """Encrypt a JSON value under the case's live data key, bound to table, column and row.
+
+    `key_id`: the case's live key id when the caller has just read it in this transaction
+    (`live_key_id`'s own read, done elsewhere); None reads it, or creates the key.
+    """
+    key_id = key_id or live_key_id(case_ref, conn)
     return encrypt_bytes(_json_bytes(value), key_id=key_id, key=data_key(key_id, conn),
                          aad=aad_for(table, column, row_id))
 
@@ -451,20 +455,29 @@ def seal_pending(session: Any) -> None:
             continue
         if obj.__sealed_insert_only__ and obj not in session.new:
             raise RuntimeError(f"{type(obj).__name__} content cannot be changed: record a new one")
-        if not getattr(obj, "case_ref", None):
-            raise ValueError(f"{type(obj).__name__} needs a case_ref: "
-                             "its content is sealed under that case's key")
-        if getattr(obj, "id", None) is None:
-            obj.id = uuid.uuid4()
-        plain = obj.__dict__[_PLAIN]
-        blob = encrypt_json(plain, case_ref=obj.case_ref, table=obj.__tablename__,
-                            column=SEALED_COLUMN, row_id=obj.id, conn=session.connection())
-        for name in obj.__sealed_fields__:
-            marker = obj.__sealed_marker__
-            setattr(obj, f"{name}_stored", dict(marker) if isinstance(marker, dict) else marker)
-        setattr(obj, SEALED_COLUMN, blob)
-        obj.__dict__[_SOURCE] = blob
-        obj.__dict__[_PENDING] = False
+        seal_now(obj, session.connection())
+
+
+def seal_now(obj: Any, conn: Connection, *, key_id: uuid.UUID | None = None) -> None:
+    """Encrypt an instance's pending content into its ciphertext column and put the markers
+    in the old clear columns: what the flush hook does, for a row inserted with Core (the
+    decision submit). `key_id` as for `encrypt_json`."""
+    if not obj.__dict__.get(_PENDING):
+        return
+    if not getattr(obj, "case_ref", None):
+        raise ValueError(f"{type(obj).__name__} needs a case_ref: "
+                         "its content is sealed under that case's key")
+    if getattr(obj, "id", None) is None:
+        obj.id = uuid.uuid4()
+    plain = obj.__dict__[_PLAIN]
+    blob = encrypt_json(plain, case_ref=obj.case_ref, table=obj.__tablename__,
+                        column=SEALED_COLUMN, row_id=obj.id, conn=conn, key_id=key_id)
+    for name in obj.__sealed_fields__:
+        marker = obj.__sealed_marker__
+        setattr(obj, f"{name}_stored", dict(marker) if isinstance(marker, dict) else marker)
+    setattr(obj, SEALED_COLUMN, blob)
+    obj.__dict__[_SOURCE] = blob
+    obj.__dict__[_PENDING] = False
 
 
 @event.listens_for(Session, "before_flush")

@@ -53,6 +53,37 @@ def new_uuid() -> uuid.UUID:
     return uuid.uuid4()
 
 
+def insert_values(obj: Any) -> dict[str, Any]:
+    """The column values the ORM would send to INSERT this new object, for a Core insert.
+
+    As the ORM's unit of work does: attributes that are None are left out, so a column default
+    fills them (or NULL when there is none). For paths that insert a few rows per request and
+    cannot afford the unit of work's CPU (the decision submit, target T23); the object itself
+    is not added to the session.
+    """
+    values: dict[str, Any] = {}
+    state = obj.__dict__
+    for prop in _column_attrs(type(obj)):
+        value = state.get(prop[0])
+        if value is not None:
+            values[prop[1]] = value
+    return values
+
+
+_COLUMN_ATTRS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _column_attrs(cls: type) -> tuple[tuple[str, str], ...]:
+    """(attribute name, column key) of a mapped class, worked out once per class."""
+    found = _COLUMN_ATTRS.get(cls)
+    if found is None:
+        from sqlalchemy import inspect as sa_inspect
+
+        found = tuple((prop.key, prop.columns[0].key) for prop in sa_inspect(cls).column_attrs)
+        _COLUMN_ATTRS[cls] = found
+    return found
+
+
 class ImmutableRowError(RuntimeError):
     """Raised when code tries to update or delete an insert-only row through the ORM."""
 

@@ -7,8 +7,9 @@ decision's id, so the choice is random across decisions but repeatable for any o
 
 Selection happens in the transaction that inserts the decision (a SQLAlchemy before_flush hook in
 decision_aid.models.review calls `track_new_decisions`), so no decision can be committed without
-its review state, whoever's code inserted it. Rows inserted around the ORM (bulk loads) are
-picked up by `sweep()` (`flask review sweep`).
+its review state, whoever's code inserted it through the ORM. The submit inserts its Decision
+with Core and calls `insert_review_rows` in the same transaction. Rows inserted around the ORM
+otherwise (bulk loads) are picked up by `sweep()` (`flask review sweep`).
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from decision_aid import clock
-from decision_aid.models.base import new_uuid
+from decision_aid.models.base import insert_values, new_uuid
 from decision_aid.models.decision import EMERGENCY_OUTCOME, Decision
 from decision_aid.models.review import AWAITING, ReviewSelection, ReviewState
 
@@ -101,14 +103,37 @@ def state_for(decision: Decision, selected: bool) -> ReviewState:
 def track_new_decisions(session: Session, decisions: Iterable[Decision]) -> None:
     """Called before flush with new Decision objects: add their selection and state rows."""
     for decision in decisions:
-        if decision.id is None:
-            decision.id = new_uuid()
-        reason = selection_reason(decision)
-        if reason:
-            session.add(ReviewSelection(decision_id=decision.id, reason=reason, selected_at=clock.now()))
-        session.add(state_for(decision, selected=reason is not None))
+        for row in review_rows(decision):
+            session.add(row)
         if decision.completes_decision_id is not None:
             _close_emergency(session, decision.completes_decision_id)
+
+
+def review_rows(decision: Decision) -> list[ReviewSelection | ReviewState]:
+    """A new decision's selection row (when selected) and state row, in insert order."""
+    if decision.id is None:
+        decision.id = new_uuid()
+    reason = selection_reason(decision)
+    rows: list[ReviewSelection | ReviewState] = []
+    if reason:
+        rows.append(ReviewSelection(decision_id=decision.id, reason=reason, selected_at=clock.now()))
+    rows.append(state_for(decision, selected=reason is not None))
+    return rows
+
+
+def insert_review_rows(session: Session, decision: Decision) -> None:
+    """`track_new_decisions` for a decision inserted with Core (the submit, target T23): the
+    same rows, inserted with Core statements on the session's connection, in its transaction.
+    Whoever inserts a Decision around the ORM must call this in the same transaction."""
+    conn = session.connection()
+    for row in review_rows(decision):
+        conn.execute(_INSERTS[type(row)], insert_values(row))
+    if decision.completes_decision_id is not None:
+        _close_emergency(session, decision.completes_decision_id)
+
+
+_INSERTS = {ReviewSelection: cast(Table, ReviewSelection.__table__).insert(),
+            ReviewState: cast(Table, ReviewState.__table__).insert()}
 
 
 def _close_emergency(session: Session, decision_id: uuid.UUID) -> None:

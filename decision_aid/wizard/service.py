@@ -11,19 +11,24 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import delete, select, text
+from sqlalchemy import Table, bindparam, delete, select, text
 from sqlalchemy.exc import IntegrityError
 
 import rules
 from decision_aid import clock
+from decision_aid.crypto import seal_now
 from decision_aid.database import refuse_stray_write, write_transaction
 from decision_aid.extensions import db
-from decision_aid.models import Organisation, User
+from decision_aid.models import Organisation, Team, User
+from decision_aid.models.base import insert_values
 from decision_aid.models.decision import Decision, Draft
+from decision_aid.models.operations import CaseKey
+from decision_aid.models.user import team_membership
 from decision_aid.organisation import current_organisation
+from decision_aid.review.sampling import insert_review_rows
 from decision_aid.wizard.outcomes import EMERGENCY_OUTCOME, SHARING_OUTCOMES, departs
 
 FIRST_QUESTION = "immediate_risk"
@@ -262,19 +267,51 @@ def decision_for_draft(draft_id: uuid.UUID, user: User) -> Decision | None:
         Decision.draft_id == draft_id, Decision.practitioner_id == user.id)).first()
 
 
-def _locked_draft(draft_id: uuid.UUID, user: User) -> Draft | None:
+_TEAMS = cast(Table, Team.__table__)
+_CASE_KEYS = cast(Table, CaseKey.__table__)
+# Read with the draft under the lock, so the write block needs no statement of its own for them:
+# the practitioner's first team by name (what `user.teams[0]` loads: the relationship orders
+# by name) and the case's live data key (what `crypto.live_key_id` reads before sealing).
+_FIRST_TEAM = (select(team_membership.c.team_id)
+               .join(_TEAMS, _TEAMS.c.id == team_membership.c.team_id)
+               .where(team_membership.c.user_id == Draft.practitioner_id)
+               .order_by(_TEAMS.c.name).limit(1).scalar_subquery())
+_LIVE_KEY = (select(_CASE_KEYS.c.id)
+             .where(_CASE_KEYS.c.case_ref == Draft.case_ref, _CASE_KEYS.c.destroyed_at.is_(None))
+             .limit(1).scalar_subquery())
+_DECISION_INSERT = cast(Table, Decision.__table__).insert()
+_DRAFT_DELETE = delete(cast(Table, Draft.__table__)).where(
+    cast(Table, Draft.__table__).c.id == bindparam("draft_id"))
+
+
+@dataclass(frozen=True)
+class LockedDraft:
+    """The draft as read under the write lock, with its practitioner's first team and its
+    case's live data key id (None: no team; no live key yet, so sealing creates one)."""
+
+    draft: Draft
+    team_id: int | None
+    live_key_id: uuid.UUID | None
+
+
+def _locked_draft(draft_id: uuid.UUID, user: User) -> LockedDraft | None:
     """Re-read the draft under the write lock (row lock on PostgreSQL) so only one submit wins.
 
     `populate_existing` refreshes the draft already loaded by the request: its state as of now,
     under the lock, decides (gone means another submit won).
     """
-    return db.session.scalars(select(Draft).where(
+    row = db.session.execute(select(Draft, _FIRST_TEAM, _LIVE_KEY).where(
         Draft.id == draft_id, Draft.practitioner_id == user.id).with_for_update()
         .execution_options(populate_existing=True)).first()
+    if row is None:
+        return None
+    key = row[2]
+    return LockedDraft(row[0], row[1], None if key is None else uuid.UUID(str(key)))
 
 
 def _decision_row(draft: Draft, user: User, result: dict[str, Any], outcome: str,
-                  sharing: dict[str, Any]) -> Decision:
+                  sharing: dict[str, Any], team_id: int | None) -> Decision:
+    """The new Decision, not added to the session (`_insert_decision` writes it with Core)."""
     now = clock.now()
     facts = facts_for(draft)
     recommendation = str(result["recommendation"])
@@ -284,7 +321,7 @@ def _decision_row(draft: Draft, user: User, result: dict[str, Any], outcome: str
     return Decision(
         id=uuid.uuid4(), reference=next_reference(now.year), case_ref=draft.case_ref,
         organisation_id=_org().id, practitioner_id=user.id,
-        team_id=user.teams[0].id if user.teams else None, as_at=draft.as_at, submitted_at=now,
+        team_id=team_id, as_at=draft.as_at, submitted_at=now,
         emergency=emergency, emergency_due_at=now + dt.timedelta(hours=hours) if emergency else None,
         completes_decision_id=draft.completes_decision_id,
         reconsiders_decision_id=draft.reconsiders_decision_id,
@@ -294,6 +331,26 @@ def _decision_row(draft: Draft, user: User, result: dict[str, Any], outcome: str
         outcome=outcome, departed_from_recommendation=departs(recommendation, outcome),
         shared=outcome in SHARING_OUTCOMES, consent_position=facts.get("consent_position"),
         sharing=sharing, draft_id=draft.id)
+
+
+def _insert_decision(decision: Decision, live_key: uuid.UUID | None) -> None:
+    """Seal and insert the decision and its review rows with Core statements, in the write
+    transaction: the same rows as adding it to the session, without the unit of work's CPU."""
+    session = db.session()
+    refuse_stray_write(session, "the decision insert")
+    conn = session.connection()
+    seal_now(decision, conn, key_id=live_key)
+    conn.execute(_DECISION_INSERT, insert_values(decision))
+    insert_review_rows(session, decision)
+
+
+def _delete_draft(draft: Draft) -> None:
+    """Delete the submitted draft with one statement; the loaded object leaves the session, as
+    a deleted one would, so nothing reloads it."""
+    session = db.session()
+    refuse_stray_write(session, "the draft delete")
+    session.connection().execute(_DRAFT_DELETE, {"draft_id": draft.id})
+    session.expunge(draft)
 
 
 def _event_type(decision: Decision) -> str:
@@ -352,17 +409,17 @@ def submit(draft_id: uuid.UUID, user: User, outcome: str, sharing: dict[str, Any
         evaluated = _evaluate_outside_lock(draft_id, user)
     try:
         with write_transaction(keep_loaded=True):
-            draft = _locked_draft(draft_id, user)
-            if draft is None:
+            locked = _locked_draft(draft_id, user)
+            if locked is None:
                 raise DraftAlreadySubmitted
+            draft = locked.draft
             result = _result_under_lock(draft, evaluated)
-            decision = _decision_row(draft, user, result, outcome, sharing)
+            decision = _decision_row(draft, user, result, outcome, sharing, locked.team_id)
             decision_id = decision.id
-            db.session.add(decision)
-            db.session.flush([decision])
+            _insert_decision(decision, locked.live_key_id)
             _record_event(_event_type(decision), actor=user, case_ref=decision.case_ref,
                           decision_ref=decision.reference, data=_audit_data(decision))
-            db.session.delete(draft)
+            _delete_draft(draft)
     except (DraftAlreadySubmitted, IntegrityError):
         existing = decision_for_draft(draft_id, user)
         if existing is None:
