@@ -424,6 +424,17 @@ def _plain(obj: Any) -> dict[str, Any]:
     return plain
 
 
+def decrypted_from(obj: Any) -> bytes | None:
+    """The ciphertext whose plaintext the instance holds decrypted, or None (not read yet, or
+    set since and not sealed): a caller holding the column's current bytes can tell whether
+    the content it read is still current without decrypting again."""
+    state = obj.__dict__
+    if state.get(_PENDING) or _PLAIN not in state:
+        return None
+    source: bytes | None = state.get(_SOURCE)
+    return source
+
+
 def sealed_field(name: str) -> property:
     """A property reading and writing one field of the sealed content."""
 

@@ -115,3 +115,29 @@ def test_a_submit_stores_the_first_team_by_name_and_seals_under_the_live_key(
         blob = db.session.scalars(select(Decision.content_ciphertext)).one()
         assert crypto.blob_key_id(blob) == live_key
         assert db.session.get(Draft, uuid.UUID(draft_id)) is None
+
+
+def test_a_draft_changed_after_the_request_read_it_is_submitted_as_it_is_now(
+        signed_in: FlaskClient, app: Flask, practitioner: User) -> None:
+    """The submit reuses the draft the request loaded only while the row is unchanged."""
+    end = answer_all(signed_in, start_draft(signed_in), answers_for("do_not_share"))
+    draft_id = uuid.UUID(draft_id_of(end))
+    with app.test_request_context():
+        user = db.session.get(User, practitioner.id)
+        assert user is not None
+        draft = service.find_draft(draft_id, user)
+        assert draft is not None
+        evaluated = service.evaluation(draft)
+        before = dict(draft.answers)
+        with app.app_context():  # another request's session changes the draft meanwhile
+            other = db.session.get(Draft, draft_id)
+            assert other is not None
+            other.answers = {**other.answers, "trigger": _other_trigger(other.answers)}
+            db.session.commit()
+        service.submit(draft_id, user, "do_not_share", dict(SHARING), evaluated)
+    [stored] = stored_decisions(app)
+    assert stored.answers == {**before, "trigger": _other_trigger(before)}
+
+
+def _other_trigger(answers: dict[str, Any]) -> str:
+    return "proactive" if answers["trigger"] == "request_received" else "request_received"
