@@ -63,10 +63,10 @@ def insert_values(obj: Any) -> dict[str, Any]:
     """
     values: dict[str, Any] = {}
     state = obj.__dict__
-    for prop in _column_attrs(type(obj)):
-        value = state.get(prop[0])
+    for attribute, column in _column_attrs(type(obj)):
+        value = state.get(attribute)
         if value is not None:
-            values[prop[1]] = value
+            values[column] = value
     return values
 
 
@@ -78,8 +78,10 @@ def _column_attrs(cls: type) -> tuple[tuple[str, str], ...]:
     found = _COLUMN_ATTRS.get(cls)
     if found is None:
         from sqlalchemy import inspect as sa_inspect
+        from sqlalchemy.orm import Mapper
 
-        found = tuple((prop.key, prop.columns[0].key) for prop in sa_inspect(cls).column_attrs)
+        mapper: Mapper[Any] = sa_inspect(cls)
+        found = tuple((prop.key, str(prop.columns[0].key)) for prop in mapper.column_attrs)
         _COLUMN_ATTRS[cls] = found
     return found
 
