@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from decision_aid import crypto
 
@@ -78,3 +81,29 @@ def test_kek_file_is_private_and_never_overwritten(tmp_path: Path) -> None:
     assert crypto.read_kek_file(path, "x").kek_id == kek.kek_id
     with pytest.raises(FileExistsError):
         crypto.write_kek_file(path)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@given(JSON_VALUES)
+def test_sealed_json_bytes_are_the_standard_encoders_bytes(value: object) -> None:
+    """orjson writes the sealed content; the bytes must be what json.dumps wrote before, so
+    every existing ciphertext and every reader agrees (sorted keys, compact, UTF-8)."""
+    standard = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert crypto._json_bytes(value) == standard.encode()
+
+
+def test_a_real_evaluation_seals_to_the_same_bytes() -> None:
+    """The largest thing sealed: a whole rule evaluation with its trace and what would change."""
+    import datetime as dt
+
+    import rules
+
+    output = rules.evaluate({"immediate_risk": False, "trigger": "proactive"}, dt.date(2026, 11, 30))
+    standard = json.dumps(output, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert crypto._json_bytes(output) == standard.encode()
