@@ -8,8 +8,9 @@ is a form error with GOV.UK wording, never a 500 and never a fact the engine did
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from flask import current_app
@@ -62,11 +63,86 @@ class _DirectRender:
         return Markup(current_app.jinja_env.get_template(self.template).render(params=params))  # noqa: S704
 
 
-class GovRadioInput(_DirectRender, gov.GovRadioInput):
+class _Uncacheable(Exception):
+    """A widget parameter of a type whose value may not be captured faithfully by a cache key."""
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def freeze_params(value: Any) -> Any:
+    """A hashable, type-tagged copy of a widget's params (dicts, lists, strings, numbers, Markup).
+
+    Each value carries its exact type, so text and Markup (escaped versus raw in the output) and
+    True and 1 never share a key. Any other type raises _Uncacheable: its repr or equality might
+    not capture everything the template reads.
+    """
+    kind = type(value)
+    if kind is dict:
+        if not all(type(k) is str for k in value):
+            raise _Uncacheable
+        return (dict, tuple((k, freeze_params(v)) for k, v in value.items()))
+    if kind is list or kind is tuple:
+        return (kind, tuple(freeze_params(v) for v in value))
+    if kind is Markup or kind in _SCALARS:
+        return (kind, value)
+    raise _Uncacheable
+
+
+def thaw_params(frozen: Any) -> Any:
+    """The params that freeze_params froze: fresh dicts and lists, equal to the originals."""
+    kind, value = frozen
+    if kind is dict:
+        return {k: thaw_params(v) for k, v in value}
+    if kind is list:
+        return [thaw_params(v) for v in value]
+    if kind is tuple:
+        return tuple(thaw_params(v) for v in value)
+    return value
+
+
+WIDGET_CACHE_SIZE = 512
+_CACHE_KEY = "decision_aid.widget_html"
+
+
+def _widget_cache() -> Callable[[str, Any], Markup]:
+    """This app's bounded LRU of rendered choice widgets (one per app: tests build many apps)."""
+    app = current_app._get_current_object()
+    cache = app.extensions.get(_CACHE_KEY)
+    if cache is None:
+        env = app.jinja_env
+
+        def render(template: str, frozen: Any) -> Markup:
+            params = thaw_params(frozen)
+            return Markup(env.get_template(template).render(params=params))  # noqa: S704
+
+        cache = app.extensions[_CACHE_KEY] = functools.lru_cache(maxsize=WIDGET_CACHE_SIZE)(render)
+    return cache  # type: ignore[no-any-return]
+
+
+class _CachedRender(_DirectRender):
+    """Reuse the HTML of a choice widget already rendered with identical params (quality target T22).
+
+    The GOV.UK radios macro is about a fifth of a question page's CPU, yet its output depends only
+    on its params: name, items (allow-listed values, labels, hints, checked flags), legend, hint
+    and error message, all from the rule set or our own wording, never free text a user typed.
+    So the rendered HTML is kept in a bounded per-process LRU keyed by the complete params; a
+    miss renders exactly as before, from a copy rebuilt from the key itself.
+    """
+
+    def render(self, params: dict[str, Any]) -> Markup:
+        try:
+            frozen = freeze_params(params)
+        except _Uncacheable:
+            return super().render(params)
+        return _widget_cache()(self.template, frozen)
+
+
+class GovRadioInput(_CachedRender, gov.GovRadioInput):
     """GOV.UK radios."""
 
 
-class GovCheckboxesInput(_DirectRender, gov.GovCheckboxesInput):
+class GovCheckboxesInput(_CachedRender, gov.GovCheckboxesInput):
     """GOV.UK checkboxes."""
 
 
