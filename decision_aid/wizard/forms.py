@@ -107,7 +107,7 @@ _CACHE_KEY = "decision_aid.widget_html"
 
 def _widget_cache() -> Callable[[str, Any], Markup]:
     """This app's bounded LRU of rendered choice widgets (one per app: tests build many apps)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     cache = app.extensions.get(_CACHE_KEY)
     if cache is None:
         env = app.jinja_env
@@ -117,7 +117,7 @@ def _widget_cache() -> Callable[[str, Any], Markup]:
             return Markup(env.get_template(template).render(params=params))  # noqa: S704
 
         cache = app.extensions[_CACHE_KEY] = functools.lru_cache(maxsize=WIDGET_CACHE_SIZE)(render)
-    return cache  # type: ignore[no-any-return]
+    return cache
 
 
 class _CachedRender(_DirectRender):
