@@ -150,7 +150,7 @@ class GovDateInput(_DirectRender, gov.GovDateInput):
     """GOV.UK day, month and year inputs."""
 
 
-class GovSubmitInput(_DirectRender, gov.GovSubmitInput):
+class GovSubmitInput(_CachedRender, gov.GovSubmitInput):
     """GOV.UK button."""
 
 
