@@ -121,7 +121,7 @@ def _widget_cache() -> Callable[[str, Any], Markup]:
 
 
 class _CachedRender(_DirectRender):
-    """Reuse the HTML of a choice widget already rendered with identical params (quality target T22).
+    """Reuse the HTML of a choice widget or button already rendered with identical params (T22).
 
     The GOV.UK radios macro is about a fifth of a question page's CPU, yet its output depends only
     on its params: name, items (allow-listed values, labels, hints, checked flags), legend, hint
