@@ -12,7 +12,7 @@ outcome is unknown), so that ``missing_facts`` names only facts that actually ma
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .errors import RuleSetError
@@ -52,6 +52,20 @@ def _walk(cond: Mapping[str, Any], facts: set[str], rules: set[str]) -> None:
             _walk(cond[key], facts, rules)
 
 
+def fact_tests(cond: Mapping[str, Any]) -> Iterator[tuple[str, frozenset[Any]]]:
+    """Every fact condition anywhere in a condition as (fact id, wanted values): all that the
+    evaluator of a present fact uses besides the fact's 'unsure' values (see _build_fact)."""
+    if "fact" in cond:
+        wanted = () if "unsure" in cond else [cond["is"]] if "is" in cond else cond.get("in", ())
+        yield cond["fact"], frozenset(wanted)
+    for key in ("all", "any"):
+        for child in cond.get(key, ()):
+            yield from fact_tests(child)
+    for key in ("not", "otherwise"):
+        if key in cond:
+            yield from fact_tests(cond[key])
+
+
 def _fact_spec(cond: Mapping[str, Any], facts: Mapping[str, FactSpec]) -> FactSpec:
     spec = facts.get(cond["fact"])
     if spec is None:
@@ -72,23 +86,35 @@ def _expected(cond: Mapping[str, Any], spec: FactSpec) -> frozenset[Any]:
     return frozenset(wanted)
 
 
-def _build_fact(cond: Mapping[str, Any], facts: Mapping[str, FactSpec]) -> Evaluator:
+def _fact_table(cond: Mapping[str, Any], facts: Mapping[str, FactSpec]
+                ) -> tuple[str, dict[Any, tuple[str, frozenset[str]]]]:
+    """(fact id, outcome per present value): Kleene semantics of a fact condition, worked out
+    once. A value missing from the table is neither 'unsure' nor wanted, so not met."""
     spec = _fact_spec(cond, facts)
     wanted = _expected(cond, spec)
     fid, unsure_values = spec.id, frozenset(spec.unknown_values)
     missing = (UNKNOWN, frozenset({fid}))
-    fallback = compile_condition(cond["otherwise"], facts) if "otherwise" in cond else None
-    want_unsure = bool(cond.get("unsure"))
+    table: dict[Any, tuple[str, frozenset[str]]] = {}
+    for value in (*spec.values, *unsure_values, *wanted):
+        if cond.get("unsure"):
+            table[value] = _RES_MET if value in unsure_values else _RES_NOT
+        elif value in unsure_values:
+            table[value] = missing
+        else:
+            table[value] = _RES_MET if value in wanted else _RES_NOT
+    table[None] = missing  # absent: unknown, unless an 'otherwise' applies (see _build_fact)
+    return fid, table
+
+
+def _build_fact(cond: Mapping[str, Any], facts: Mapping[str, FactSpec]) -> Evaluator:
+    fid, table = _fact_table(cond, facts)
+    if "otherwise" not in cond:
+        return lambda ctx: table.get(ctx.facts.get(fid), _RES_NOT)
+    fallback = compile_condition(cond["otherwise"], facts)
 
     def evaluate(ctx: Any) -> tuple[str, frozenset[str]]:
         value = ctx.facts.get(fid)
-        if value is None:
-            return fallback(ctx) if fallback is not None else missing
-        if want_unsure:
-            return _RES_MET if value in unsure_values else _RES_NOT
-        if value in unsure_values:
-            return missing
-        return _RES_MET if value in wanted else _RES_NOT
+        return fallback(ctx) if value is None else table.get(value, _RES_NOT)
 
     return evaluate
 
@@ -97,29 +123,53 @@ def _build_rule(cond: Mapping[str, Any], facts: Mapping[str, FactSpec]) -> Evalu
     rid = cond["rule"]
 
     def evaluate(ctx: Any) -> tuple[str, frozenset[str]]:
-        outcome, unknown = ctx.rule(rid)
-        return (NOT_MET, EMPTY) if outcome == NOT_IN_FORCE else (outcome, unknown)
+        # Most references are memo hits (every 'what would change' alternative re-reads the
+        # rules it kept): look there first and save the call.
+        result = ctx.memo.get(rid) or ctx.rule(rid)
+        return _RES_NOT if result[0] == NOT_IN_FORCE else result
 
     return evaluate
 
 
+# How a combiner runs a child: rule references and plain fact conditions are done inline
+# (they are most children, and a call each is most of the cost), anything else is called.
+_RULE, _FACT, _CALL = 0, 1, 2
+_Part = tuple[int, Any, Any]
+
+
+def _part(cond: Mapping[str, Any], facts: Mapping[str, FactSpec]) -> _Part:
+    evaluator = compile_condition(cond, facts)  # also checks the vocabulary
+    if "fact" in cond and "otherwise" not in cond:
+        return (_FACT, *_fact_table(cond, facts))
+    if "fact" not in cond and "rule" in cond:
+        return (_RULE, cond["rule"], None)
+    return (_CALL, evaluator, None)
+
+
 def _children(cond: Mapping[str, Any], key: str,
-              facts: Mapping[str, FactSpec]) -> tuple[Evaluator, ...]:
+              facts: Mapping[str, FactSpec]) -> tuple[_Part, ...]:
     items = cond[key]
     if not items:
         raise RuleSetError(f"'{key}' needs at least one condition")
-    return tuple(compile_condition(c, facts) for c in items)
+    return tuple(_part(c, facts) for c in items)
 
 
-def _combiner(parts: tuple[Evaluator, ...], decisive: str, other: str) -> Evaluator:
+def _combiner(parts: tuple[_Part, ...], decisive: str, other: str) -> Evaluator:
     """Kleene and/or: one decisive child settles it; else unknown if any child is unknown."""
     settled = (decisive, EMPTY)
     otherwise = (other, EMPTY)
 
     def evaluate(ctx: Any) -> tuple[str, frozenset[str]]:
         unknown: frozenset[str] | None = None
-        for part in parts:
-            outcome, missing = part(ctx)
+        for kind, key, table in parts:
+            if kind == _RULE:  # as _build_rule: not in force counts as not met
+                outcome, missing = ctx.memo.get(key) or ctx.rule(key)
+                if outcome == NOT_IN_FORCE:
+                    outcome = NOT_MET
+            elif kind == _FACT:
+                outcome, missing = table.get(ctx.facts.get(key), _RES_NOT)
+            else:
+                outcome, missing = key(ctx)
             if outcome == decisive:
                 return settled
             if outcome == UNKNOWN:

@@ -16,35 +16,40 @@ from typing import Any
 from .conditions import EMPTY
 from .errors import FactError
 from .model import MET, NOT_IN_FORCE, NOT_MET, UNKNOWN, Rule, RuleVersion
-from .ruleset import RuleSet
+from .ruleset import RuleSet, VersionEntry
 
 LATE_TOPIC = "requirements"
 SHARE_URGENTLY = "share_urgently"
 Result = tuple[str, frozenset[str]]
+_NOT_IN_FORCE: Result = (NOT_IN_FORCE, EMPTY)
 
 
 class Context:
     """One evaluation: facts, date, settings, memo and (optionally) the trace."""
 
-    __slots__ = ("as_at", "facts", "memo", "recommendation", "rs", "settings", "trace")
+    __slots__ = ("as_at", "facts", "memo", "recommendation", "rs", "settings", "trace",
+                 "versions")
 
     def __init__(self, rs: RuleSet, facts: Mapping[str, Any], as_at: dt.date,
-                 settings: Mapping[str, dt.date], trace: list[dict[str, Any]] | None) -> None:
+                 settings: Mapping[str, dt.date], trace: list[dict[str, Any]] | None,
+                 versions: Mapping[str, VersionEntry] | None = None) -> None:
         self.rs, self.facts, self.as_at, self.settings = rs, facts, as_at, settings
         self.memo: dict[str, Result] = {}
         self.trace = trace
         self.recommendation: str | None = None
+        # Which version of each rule applies depends only on the date and settings; callers
+        # that make many contexts for the same date pass the table they already hold.
+        self.versions = versions if versions is not None else rs.versions_at(as_at, settings)
 
     def rule(self, rid: str) -> Result:
         """Outcome of a rule, memoised; records a trace step on first evaluation."""
         hit = self.memo.get(rid)
         if hit is not None:
             return hit
-        rule = self.rs.rules[rid]
-        version = self.rs.version_at(rule, self.as_at, self.settings)
+        version, rule = self.versions[rid]
         overridden: str | None = None
         if version is None:
-            result: Result = (NOT_IN_FORCE, EMPTY)
+            result: Result = _NOT_IN_FORCE
         else:
             result = version.evaluate(self)
             if rule.exceptions and result[0] != NOT_MET:
@@ -116,14 +121,30 @@ def citations(rs: RuleSet, rule: Rule, version: RuleVersion | None
 
 def decide(ctx: Context) -> tuple[str, frozenset[str]]:
     """Walk the precedence list: first met step wins; an unknown step means seek advice."""
-    spec = ctx.rs.conclusions["recommendation"]
-    for step in spec["steps"]:
-        outcome, missing = ctx.rule(step["rule"])
+    steps, on_unknown, fallback = _precedence(ctx.rs)
+    memo, rule = ctx.memo, ctx.rule
+    for rid, value in steps:
+        outcome, missing = memo.get(rid) or rule(rid)
         if outcome == MET:
-            return step["value"], EMPTY
+            return value, EMPTY
         if outcome == UNKNOWN:
-            return spec["on_unknown"], missing
-    return spec["fallback"], EMPTY
+            return on_unknown, missing
+    return fallback, EMPTY
+
+
+_Precedence = tuple[tuple[tuple[str, str], ...], str, str]
+
+
+def _precedence(rs: RuleSet) -> _Precedence:
+    """The recommendation spec as plain tuples, read once per rule set (decide runs once per
+    'what would change' alternative)."""
+    hit: _Precedence | None = rs.derived.get("precedence")
+    if hit is None:
+        spec = rs.conclusions["recommendation"]
+        hit = rs.derived["precedence"] = (
+            tuple((step["rule"], step["value"]) for step in spec["steps"]),
+            spec["on_unknown"], spec["fallback"])
+    return hit
 
 
 def choose(ctx: Context, spec: Mapping[str, Any]) -> tuple[str, frozenset[str]]:

@@ -17,6 +17,8 @@ from .errors import FactError
 from .model import Citation, Evaluator, FactSpec, Question, Rule, RuleVersion, Source
 
 ONE_DAY = dt.timedelta(days=1)
+VersionEntry = tuple[RuleVersion | None, Rule]
+_VERSION_TABLES = 32  # resolved tables kept per rule set (each is one dict of ~100 entries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,9 @@ class RuleSet:
     conclusions: Mapping[str, Any]
     question_conditions: dict[str, Evaluator | None] = field(repr=False)
     step_cache: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
-    fact_closures: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    derived: dict[str, Any] = field(default_factory=dict, repr=False)  # lazily, for speed
+    version_tables: dict[tuple[Any, ...], dict[str, VersionEntry]] = field(
+        default_factory=dict, repr=False)
 
     def effective_settings(self, settings: Mapping[str, Any] | None) -> dict[str, dt.date]:
         """Merge caller settings over defaults; reject unknown names and bad dates."""
@@ -68,6 +72,22 @@ class RuleSet:
             if start <= as_at and (end is None or as_at <= end):
                 return version
         return None
+
+    def versions_at(self, as_at: dt.date,
+                    settings: Mapping[str, dt.date]) -> dict[str, VersionEntry]:
+        """Per rule id, (the version in force or None, the rule): resolved once per date and
+        settings instead of once per rule look-up, which 'what would change' repeats for
+        every alternative. Kept for a few recent keys (a server sees today's date and one
+        organisation's settings)."""
+        key = (as_at, *settings.items())
+        table = self.version_tables.get(key)
+        if table is None:
+            table = {rid: (self.version_at(rule, as_at, settings), rule)
+                     for rid, rule in self.rules.items()}
+            if len(self.version_tables) >= _VERSION_TABLES:
+                self.version_tables.clear()
+            self.version_tables[key] = table
+        return table
 
 
 def bounds(version: RuleVersion,

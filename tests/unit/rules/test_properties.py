@@ -7,6 +7,7 @@ dates across every commencement boundary and an optional s16LA commencement sett
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from hypothesis import given
@@ -14,8 +15,10 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 import rules
+from rules.engine import LATE_TOPIC, Context, decide
+from rules.model import MET, NOT_IN_FORCE, NOT_MET, UNKNOWN
 from rules.output import recommendation_only, would_change, would_change_reference
-from rules.whatif import ReadRecorder
+from rules.whatif import ReadRecorder, _ReadTracer, value_classes
 
 RS = rules.load_ruleset()
 RECOMMENDATIONS = {"share_urgently", "do_not_share", "seek_advice", "duty_to_share",
@@ -158,3 +161,157 @@ def test_read_recorder_notes_absent_facts_and_whole_walks() -> None:
     assert "purpose" not in recorder and recorder.read >= {"purpose"}
     fresh = ReadRecorder({"trigger": "proactive", "purpose": "protect_from_harm_or_neglect"})
     assert sorted(fresh) == ["purpose", "trigger"] and fresh.read == {"purpose", "trigger"}
+
+
+# The short cuts of the optimised would_change and the compiled conditions, each checked on
+# its own against a plain re-computation, so that a failure names the short cut rather than
+# only a differing would_change list.
+
+EMPTY: frozenset[str] = frozenset()
+
+
+def _reference_condition(cond: Mapping[str, Any], ctx: Context) -> tuple[str, frozenset[str]]:
+    """The condition vocabulary interpreted directly (docs/rules.md), without compilation."""
+    if "fact" in cond:
+        return _reference_fact(cond, ctx)
+    if "rule" in cond:
+        outcome, missing = ctx.rule(cond["rule"])
+        return (NOT_MET, EMPTY) if outcome == NOT_IN_FORCE else (outcome, missing)
+    if "all" in cond:
+        return _reference_kleene(cond["all"], ctx, NOT_MET, MET)
+    if "any" in cond:
+        return _reference_kleene(cond["any"], ctx, MET, NOT_MET)
+    if "not" in cond:
+        outcome, missing = _reference_condition(cond["not"], ctx)
+        swap = {MET: NOT_MET, NOT_MET: MET}
+        return (swap[outcome], EMPTY) if outcome in swap else (outcome, missing)
+    if "const" in cond:
+        return cond["const"], EMPTY
+    if "recommendation" in cond:
+        return (MET if ctx.recommendation in cond["recommendation"] else NOT_MET), EMPTY
+    raise AssertionError(f"condition form not covered by the reference: {sorted(cond)}")
+
+
+def _reference_fact(cond: Mapping[str, Any], ctx: Context) -> tuple[str, frozenset[str]]:
+    spec = RS.facts[cond["fact"]]
+    value = ctx.facts.get(spec.id)
+    if value is None:
+        if "otherwise" in cond:
+            return _reference_condition(cond["otherwise"], ctx)
+        return UNKNOWN, frozenset({spec.id})
+    if cond.get("unsure"):
+        return (MET if value in spec.unknown_values else NOT_MET), EMPTY
+    if value in spec.unknown_values:
+        return UNKNOWN, frozenset({spec.id})
+    wanted = [cond["is"]] if "is" in cond else cond["in"]
+    return (MET if value in wanted else NOT_MET), EMPTY
+
+
+def _reference_kleene(children: list[Mapping[str, Any]], ctx: Context, decisive: str,
+                      other: str) -> tuple[str, frozenset[str]]:
+    unknown: set[str] = set()
+    seen_unknown = False
+    for child in children:
+        outcome, missing = _reference_condition(child, ctx)
+        if outcome == decisive:
+            return decisive, EMPTY
+        if outcome == UNKNOWN:
+            seen_unknown = True
+            unknown |= missing
+    return (UNKNOWN, frozenset(unknown)) if seen_unknown else (other, EMPTY)
+
+
+@given(fact_sets(presence=0.6), dates, org_settings)
+def test_compiled_conditions_equal_the_vocabulary(
+        facts: dict[str, Any], as_at: dt.date, org: dict[str, str] | None) -> None:
+    # Every rule version's compiled evaluator (inline children, value tables) against the
+    # direct interpretation, in a context where the referenced rules are already settled.
+    settings = RS.effective_settings(org)
+    ctx = Context(RS, facts, as_at, settings, None)
+    for rid, rule in RS.rules.items():  # as build_output: requirement rules once decided
+        if rule.topic != LATE_TOPIC:
+            ctx.rule(rid)
+    ctx.recommendation = decide(ctx)[0]
+    for rid in RS.rules:
+        ctx.rule(rid)
+    for rule in RS.rules.values():
+        for version in rule.versions:
+            assert version.evaluate(ctx) == _reference_condition(version.when, ctx), rule.id
+
+
+@given(dates, org_settings)
+def test_version_table_equals_version_at(as_at: dt.date, org: dict[str, str] | None) -> None:
+    settings = RS.effective_settings(org)
+    table = RS.versions_at(as_at, settings)
+    assert list(table) == list(RS.rules)
+    for rid, (version, rule) in table.items():
+        assert rule is RS.rules[rid]
+        assert version is RS.version_at(rule, as_at, settings)
+
+
+@hsettings(max_examples=max(20, hsettings().max_examples // 5))
+@given(fact_sets(presence=0.6), dates, st.data())
+def test_values_of_one_class_decide_alike(facts: dict[str, Any], as_at: dt.date,
+                                          data: st.DataObject) -> None:
+    settings = RS.effective_settings(None)
+    fid = data.draw(st.sampled_from(sorted(RS.facts)))
+    by_class: dict[int, set[str]] = {}
+    for value, which in value_classes(RS)[fid].items():
+        result = recommendation_only(RS, {**facts, fid: value}, as_at, settings)
+        by_class.setdefault(which, set()).add(result)
+    assert all(len(results) == 1 for results in by_class.values()), (fid, by_class)
+
+
+def test_value_classes_merge_only_values_no_condition_tells_apart() -> None:
+    classes = value_classes(RS)
+    org = classes["org_type"]
+    assert org["charity"] == org["other_private"]  # both "non-public body" everywhere
+    assert org["charity"] != org["police"]
+    for fid, class_of in classes.items():
+        assert list(class_of) == list(RS.facts[fid].values)
+        unsure = set(RS.facts[fid].unknown_values)
+        for value, which in class_of.items():  # an 'unsure' value never joins a sure one
+            assert all((v in unsure) == (value in unsure)
+                       for v, w in class_of.items() if w == which)
+
+
+@hsettings(max_examples=max(20, hsettings().max_examples // 5))
+@given(fact_sets(presence=0.6), dates, org_settings, st.data())
+def test_a_rule_that_did_not_read_a_fact_keeps_its_outcome(
+        facts: dict[str, Any], as_at: dt.date, org: dict[str, str] | None,
+        data: st.DataObject) -> None:
+    settings = RS.effective_settings(org)
+    base = _ReadTracer(RS, facts, as_at, settings, RS.versions_at(as_at, settings))
+    decide(base)
+    assert set().union(*base.reads.values()) == base.recorder.read
+    fid = data.draw(st.sampled_from(sorted(RS.facts)))
+    value = data.draw(st.sampled_from(RS.facts[fid].values))
+    fresh = Context(RS, {**facts, fid: value}, as_at, settings, None)
+    for rid, result in base.results.items():
+        if fid not in base.reads[rid]:
+            assert fresh.rule(rid) == result, (rid, fid, value)
+    plain = Context(RS, facts, as_at, settings, None)  # the tracer's outcomes are the engine's
+    assert all(plain.rule(rid) == result for rid, result in base.results.items())
+
+
+def test_would_change_equals_the_reference_on_the_wizard_bench_case() -> None:
+    # The case the submit benchmark evaluates: a charity, a child, special category data.
+    facts = {"immediate_risk": False, "trigger": "proactive",
+             "protected_person_age": "under_18", "data_special_category": True,
+             "data_criminal_offence": False, "data_held_in_confidence": False,
+             "data_collected_for_other_purpose": False,
+             "purpose": "protect_from_harm_or_neglect", "sharing_necessary": "yes",
+             "recipient_role_in_safeguarding": "yes",
+             "recipient_is_competent_authority": False, "statutory_function": "none",
+             "protective_function": False, "civil_contingencies_emergency": False,
+             "consent_position": "would_prejudice_protection", "safe_to_inform": "yes",
+             "substantial_public_interest": "yes",
+             "legitimate_interests_balance": "favours_sharing", "org_type": "charity",
+             "org_has_appropriate_policy_document": True, "org_is_designated_agency": False,
+             "org_provides_services_for_relevant_person": False}
+    for as_at in (dt.date(2026, 2, 4), dt.date(2026, 11, 30)):
+        settings = RS.effective_settings({"s16la_commencement": "2026-09-30"})
+        current = recommendation_only(RS, facts, as_at, settings)
+        fast = would_change(RS, facts, as_at, settings, current)
+        assert fast and fast == would_change_reference(RS, facts, as_at, settings, current)
+        assert rules.evaluate(facts, as_at, settings)["would_change"] == fast
