@@ -74,7 +74,8 @@ class Context:
 
     def _step(self, rule: Rule, version: RuleVersion | None, outcome: str,
               overridden: str | None) -> dict[str, Any]:
-        cites, urls, facts_read, start = _static(self.rs, rule, version)
+        hit = self.rs.step_cache.get((rule.id, id(version)))
+        cites, urls, facts_read, start = hit or _static(self.rs, rule, version)
         if outcome == NOT_IN_FORCE:
             because = (f"Not in force on {_iso(self.as_at)}: no version of this rule covers "
                        "the decision date.")
