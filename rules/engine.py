@@ -74,8 +74,8 @@ class Context:
 
     def _step(self, rule: Rule, version: RuleVersion | None, outcome: str,
               overridden: str | None) -> dict[str, Any]:
-        hit = self.rs.step_cache.get((rule.id, id(version)))
-        cites, urls, facts_read, start = hit or _static(self.rs, rule, version)
+        cites, urls, facts_read, start = (self.rs.step_cache.get((rule.id, id(version)))
+                                          or _static(self.rs, rule, version))
         if outcome == NOT_IN_FORCE:
             because = (f"Not in force on {_iso(self.as_at)}: no version of this rule covers "
                        "the decision date.")
@@ -87,7 +87,7 @@ class Context:
             start = _iso(self.settings[version.from_setting])
         get = self.facts.get
         return {"rule": rule.id, "title": rule.title, "outcome": outcome, "because": because,
-                "citations": list(cites), "urls": list(urls),
+                "citations": [*cites], "urls": [*urls],
                 "facts_used": {f: get(f) for f in facts_read},
                 "version_from": start, "tag": rule.tag, "overridden_by": overridden}
 
