@@ -3,24 +3,19 @@
 Three checks, whose first failures are merged into the one a single row-by-row loop would name
 (earliest seq first; within one entry: gap, link, hash, columns):
 
-* the hash pass (Python, the hot loop) streams only `payload` and `entry_hash`, chain-hashes the
-  stored bytes and compares each result with the stored hash: the least a verifier can read;
+* the hash pass (Python, the hot loop) streams only `prev_hash`, `payload` and `entry_hash`,
+  checks each link and re-hashes the stored bytes;
 * the gap check is free when the log is whole: seq is unique, so the entries from..head are
   gapless exactly when the hash pass read head - from + 1 of them; only otherwise does a
   binary search over index counts name the first missing seq;
-* the row check is one SQL query, run in C by the database, returning only suspect rows: those
-  whose `prev_hash` is not the stored `entry_hash` of the entry before (a primary-key join), and
+* the column check is one SQL query, run in C by the database, returning only suspect rows:
   those whose payload does not start with the JSON text built from the columns (json_quote on
   SQLite, to_json on PostgreSQL; exact because JSON string literals are self-delimiting, see
   `chain.header_for`). Each suspect is re-checked in Python with our own encoder, so a quoting
   difference in the database could only cost time, never raise a false alarm; equal bytes are
   equal bytes, so it can never hide a mismatch either.
 
-Together they check what one loop reading every column would: the hash pass proves each stored
-`entry_hash` is the hash of the chain up to it, so the row check's comparison of `prev_hash` with
-the stored hash before it is a comparison with the true chain.
-
-`verify_chain` runs the row check on a second connection in a thread while Python hashes
+`verify_chain` runs the column check on a second connection in a thread while Python hashes
 (sqlite3 and psycopg release the GIL while the database works). `verify_connection` on a
 caller's connection runs them in turn, so changes not yet committed on it (the tampering tests)
 are seen by every check.
@@ -86,16 +81,12 @@ _HEADER_SQL = {
 # the whole query.)
 _PREFIX_MISMATCH_SQL = {
     "sqlite": (
-        "instr(a.payload, {header}) IS NOT 1 "
+        "(instr(a.payload, {header}) IS NOT 1 "
         "OR typeof(a.occurred_at) IS NOT 'text' OR length(a.occurred_at) IS NOT 26 "
-        "OR substr(a.occurred_at, 11, 1) IS NOT ' '"
+        "OR substr(a.occurred_at, 11, 1) IS NOT ' ')"
     ),
     "postgresql": "position({header} in a.payload) IS DISTINCT FROM 1",
 }
-# The link: prev_hash equals the stored hash of the entry before (the start hash before the
-# first entry checked, and also where the entry before is missing: the gap check names that).
-_LINK_MISMATCH_SQL = "a.prev_hash IS NOT coalesce(b.entry_hash, {p})"
-_LINK_MISMATCH_SQL_PG = "a.prev_hash IS DISTINCT FROM coalesce(b.entry_hash, {p})"
 GAP, LINK, HASH, COLUMNS = 0, 1, 2, 3  # the order in which one entry's checks are reported
 
 
@@ -149,31 +140,27 @@ def select_sql(dialect: str, *, where: str = "seq >= {p}") -> str:
 
 
 def hash_sql(dialect: str, *, bounded: bool = False) -> str:
-    """The hash pass reads the stored bytes and the stored hash, nothing else."""
+    """The hash pass reads the two stored hashes and the stored bytes, nothing else."""
     p = _placeholder(dialect)
     upper = f" AND seq <= {p}" if bounded else ""
     return (
-        f"SELECT payload, entry_hash FROM audit_event WHERE seq >= {p}{upper} "  # noqa: S608
+        f"SELECT prev_hash, payload, entry_hash FROM audit_event WHERE seq >= {p}{upper} "  # noqa: S608
         "ORDER BY seq"
     )
 
 
-def rows_sql(dialect: str, *, bounded: bool = False) -> str:
-    """Entries from seq >= p that break their link or whose payload does not start with the bytes
-    built from their columns. Parameters: from_seq (and head when bounded), then the start hash.
+def columns_sql(dialect: str, *, bounded: bool = False) -> str:
+    """Entries from seq >= p whose payload does not start with the bytes built from the columns.
 
-    Runs entirely in the database (json_quote / to_json do the JSON string encoding, the entry
-    before is one primary-key lookup); a healthy log returns no rows.
+    Runs entirely in the database (json_quote / to_json do the JSON string encoding); a healthy
+    log returns no rows.
     """
     p = _placeholder(dialect)
     header = _HEADER_SQL[dialect].format(occ=_OCCURRED_SQL[dialect].format(t="a."))
-    columns = _PREFIX_MISMATCH_SQL[dialect].format(header=header)
-    link = (_LINK_MISMATCH_SQL if dialect == "sqlite" else _LINK_MISMATCH_SQL_PG).format(p=p)
+    mismatch = _PREFIX_MISMATCH_SQL[dialect].format(header=header)
     upper = f" AND a.seq <= {p}" if bounded else ""
-    return (  # fixed text from this module only
-        f"SELECT a.seq FROM audit_event a LEFT JOIN audit_event b ON b.seq = a.seq - 1 "  # noqa: S608
-        f"WHERE a.seq >= {p}{upper} AND ({link} OR {columns}) ORDER BY a.seq"
-    )
+    where = f"a.seq >= {p}{upper} AND {mismatch}"  # fixed text from this module only
+    return f"SELECT a.seq FROM audit_event a WHERE {where} ORDER BY a.seq"  # noqa: S608
 
 
 def open_cursor(conn: Connection, sql: str, params: tuple[Any, ...]) -> Any:
@@ -252,20 +239,22 @@ def _check_rows(
 def hash_pass(
     conn: Connection, from_seq: int, start_hash: str, head: int | None = None
 ) -> tuple[int, str]:
-    """Chain-hash the stored bytes in seq order and compare each result with the stored hash.
+    """Re-hash the stored bytes and check every link, in seq order. Raises _Broken.
 
-    Returns (entries checked, head hash); raises _Broken. Entries are named by position, not by
-    their seq value: a gap or a moved row is named by the gap check, always at or before the
-    position where the hashes stop matching. This loop is the verifier's hot path: per entry it
-    reads the bytes and one short string, no more. It hashes on from the hash it computed, not
-    the stored prev_hash, which the row check compares with the stored hash before it.
+    Returns (entries checked, head hash). Entries are named by position, not by their seq
+    value: a gap or a moved row is named by the gap check, always at or before the position
+    where the links or hashes stop matching. This loop is the verifier's hot path: it touches
+    two short strings and the bytes per entry, no more than it must.
     """
     sha256, tag = hashlib.sha256, HASH_TAG
     prev, prev_hex, done = bytes.fromhex(start_hash), start_hash, 0
     params = (from_seq,) if head is None else (from_seq, head)
     cursor = open_cursor(conn, hash_sql(conn.dialect.name, bounded=head is not None), params)
     try:
-        for payload, entry in cursor:
+        for stored_prev, payload, entry in cursor:
+            if stored_prev != prev_hex:
+                problem = "prev_hash does not match the previous entry's hash"
+                raise _Broken(from_seq + done, problem, LINK)
             prev = sha256(tag + prev + payload).digest()
             prev_hex = prev.hex()
             if prev_hex != entry:
@@ -311,58 +300,42 @@ def gap_check(conn: Connection, from_seq: int, head: int | None = None) -> _Brok
     return _Broken(low, f"entry {low} is missing (found {following!r} next)")
 
 
-def row_pass(
-    conn: Connection, from_seq: int, start_hash: str, head: int | None = None
-) -> _Broken | None:
-    """The first entry whose link or columns are wrong, or None.
+def column_pass(conn: Connection, from_seq: int, head: int | None = None) -> _Broken | None:
+    """The first entry whose columns differ from its stored bytes, or None.
 
-    The database names the suspects; each is re-checked here exactly (the link against the
-    stored hash before it, the columns with our own encoder), so an escaping difference in the
-    database's JSON quoting could only cost time, never a false alarm.
+    The database names the suspects; each is re-checked here with the exact encoder, so an
+    escaping difference in the database's JSON quoting could only cost time, never a false alarm.
     """
-    bounds = (from_seq,) if head is None else (from_seq, head)
-    sql = rows_sql(conn.dialect.name, bounded=head is not None)
+    params = (from_seq,) if head is None else (from_seq, head)
+    sql = columns_sql(conn.dialect.name, bounded=head is not None)
     try:
-        suspects = [int(seq) for (seq,) in conn.exec_driver_sql(sql, (*bounds, start_hash))]
+        suspects = [int(seq) for (seq,) in conn.exec_driver_sql(sql, params)]
     except DBAPIError:
         # SQLite enforces no column types: json_quote refuses a BLOB put into a text column.
         # Then every entry is a suspect, and the exact check below names the first bad one.
         if conn.dialect.name != "sqlite":
             raise
-        return _exact_row_pass(conn, from_seq, start_hash, head)
-    one_row = select_sql(conn.dialect.name, where="seq = {p}")
+        return _exact_column_pass(conn, from_seq, head)
     for seq in suspects:  # normally none; sorted by seq
-        row = tuple(conn.exec_driver_sql(one_row, (seq,)).one())
-        before = start_hash if seq == from_seq else stored_column(conn, "entry_hash", seq - 1)
+        row = conn.exec_driver_sql(select_sql(conn.dialect.name, where="seq = {p}"), (seq,)).first()
         try:
-            _check_row(row, before)
+            _check_columns(tuple(row))
         except _Broken as broken:
             return broken
     return None
 
 
-def _check_row(row: tuple[Any, ...], before: str | None) -> None:
-    """Exact check of one full row: its link to the stored hash before it, then its columns."""
-    if row[1] != before:
-        raise _Broken(row[0], "prev_hash does not match the previous entry's hash", LINK)
-    _check_columns(row)
-
-
-def _exact_row_pass(
-    conn: Connection, from_seq: int, start_hash: str, head: int | None
-) -> _Broken | None:
-    """The row check in Python for every entry (slow; only after the fast query failed)."""
+def _exact_column_pass(conn: Connection, from_seq: int, head: int | None) -> _Broken | None:
+    """The column check in Python for every entry (slow; only after the fast query failed)."""
     where = "seq >= {p}" + (" AND seq <= {p}" if head is not None else "")
     params = (from_seq,) if head is None else (from_seq, head)
-    expected, before = from_seq, start_hash
     with closing(stream_rows(conn, select_sql(conn.dialect.name, where=where), params)) as batches:
         for rows in batches:
             for row in rows:
-                try:  # after a gap there is no entry before to link to: the gap check names it
-                    _check_row(row, before if row[0] == expected else row[1])
+                try:
+                    _check_columns(row)
                 except _Broken as broken:
                     return broken
-                expected, before = row[0] + 1, row[2]
     return None
 
 
@@ -427,13 +400,13 @@ def scan_chain(conn: Connection, from_seq: int = 1) -> tuple[int, int, str]:
     """
     from_seq = max(int(from_seq), 1)
     start, head = _start_hash(conn, from_seq), _head(conn)
-    rows = row_pass(conn, from_seq, start, head)
+    columns = column_pass(conn, from_seq, head)
     hashed, findings = _hash_and_gaps(conn, from_seq, start, head)
-    return _merge(hashed, findings + ([rows] if rows else []), from_seq)
+    return _merge(hashed, findings + ([columns] if columns else []), from_seq)
 
 
 def scan_chain_parallel(conn: Connection, from_seq: int = 1) -> tuple[int, int, str]:
-    """As `scan_chain`, with the row check on a second connection in a thread meanwhile.
+    """As `scan_chain`, with the column check on a second connection in a thread meanwhile.
 
     Both stop at the head read first on `conn`: the log only grows, so the second connection,
     whose snapshot is taken later, holds the same entries up to there.
@@ -445,20 +418,20 @@ def scan_chain_parallel(conn: Connection, from_seq: int = 1) -> tuple[int, int, 
     def on_own_connection() -> None:
         try:
             with conn.engine.connect() as other, other.begin():
-                outcome.append(row_pass(other, from_seq, start, head))
+                outcome.append(column_pass(other, from_seq, head))
         except BaseException as exc:  # handed to the caller's thread below
             outcome.append(exc)
 
-    worker = threading.Thread(target=on_own_connection, name="audit-rows", daemon=True)
+    worker = threading.Thread(target=on_own_connection, name="audit-columns", daemon=True)
     worker.start()
     try:
         hashed, findings = _hash_and_gaps(conn, from_seq, start, head)
     finally:
         worker.join()
-    rows = outcome[0]
-    if isinstance(rows, BaseException) and not isinstance(rows, _Broken):
-        raise rows
-    return _merge(hashed, findings + ([rows] if rows else []), from_seq)
+    columns = outcome[0]
+    if isinstance(columns, BaseException) and not isinstance(columns, _Broken):
+        raise columns
+    return _merge(hashed, findings + ([columns] if columns else []), from_seq)
 
 
 def can_use_second_connection(conn: Connection) -> bool:

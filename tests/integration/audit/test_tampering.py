@@ -232,7 +232,7 @@ SQLITE_TIMES = {
 @pytest.mark.parametrize("change", sorted(SQLITE_TIMES))
 def test_a_stored_time_in_another_spelling_is_a_changed_column(app_ctx, append_many, database_url,
                                                                change):
-    """SQLite keeps the time as text, which the fast row query copies into the expected bytes
+    """SQLite keeps the time as text, which the fast column query copies into the expected bytes
     unquoted; its guards must leave no other spelling of the same instant undetected."""
     if not database_url.startswith("sqlite"):
         pytest.skip("PostgreSQL stores a timestamp, not text")
@@ -255,8 +255,8 @@ def test_a_stored_time_in_another_spelling_is_a_changed_column(app_ctx, append_m
 
 @pytest.mark.parametrize("seq", [1, 20, 21])
 def test_a_changed_link_is_named_also_from_a_later_start(app_ctx, append_many, seq) -> None:
-    """The row query compares prev_hash with the stored hash before it, or with the start hash
-    for the first entry checked (genesis, or the trusted entry before `from_seq`)."""
+    """prev_hash is compared with the hash before it, or with the start hash for the first entry
+    checked (genesis, or the trusted entry before `from_seq`)."""
     append_many(40)
     for from_seq in (1, 20):
         def flip(conn: Connection) -> None:
