@@ -42,6 +42,16 @@ def verify_tampered(
             transaction.rollback()
 
 
+def verify_committed(tamper: Callable[[Connection], Any]) -> VerificationResult:
+    """Tamper and commit (triggers put back), then verify as `flask audit verify` does: the
+    column query then runs on its own connection, so it sees only committed rows."""
+    with db.engine.connect() as conn, conn.begin():
+        t.bypass_triggers(conn)
+        tamper(conn)
+        t.restore_triggers(conn)
+    return audit.verify_chain(use_latest_checkpoint=False)
+
+
 @pytest.fixture
 def signed_log(app_ctx, append_many, tmp_path) -> tuple[int, Path]:
     """LOG_SIZE events, a checkpoint over them, then the checkpoint's own event (LOG_SIZE + 1)."""
@@ -174,11 +184,7 @@ def test_committed_tampering_is_located_by_the_two_connection_verifier(app_ctx, 
     """verify_chain runs its row checks on a second connection: same findings, same seq."""
     tamper, expected = COMMITTED_CASES[case]
     append_many(60)
-    with db.engine.connect() as conn, conn.begin():
-        t.bypass_triggers(conn)
-        tamper(conn)
-        t.restore_triggers(conn)
-    result = audit.verify_chain(use_latest_checkpoint=False)
+    result = verify_committed(tamper)
     assert (result.ok, result.first_bad_seq) == (False, expected), result
 
 
@@ -213,11 +219,7 @@ def test_a_blob_in_a_text_column_is_named_not_a_crash(app_ctx, append_many, data
     result = verify_tampered(None, to_blob)
     assert (result.ok, result.first_bad_seq) == (False, 30), result
     assert "malformed" in result.problem
-    with db.engine.connect() as conn, conn.begin():
-        t.bypass_triggers(conn)
-        to_blob(conn)
-        t.restore_triggers(conn)
-    result = audit.verify_chain(use_latest_checkpoint=False)
+    result = verify_committed(to_blob)
     assert (result.ok, result.first_bad_seq) == (False, 30), result
 
 
@@ -245,11 +247,7 @@ def test_a_stored_time_in_another_spelling_is_a_changed_column(app_ctx, append_m
 
     result = verify_tampered(None, respell)
     assert (result.ok, result.first_bad_seq) == (False, 30), result
-    with db.engine.connect() as conn, conn.begin():
-        t.bypass_triggers(conn)
-        respell(conn)
-        t.restore_triggers(conn)
-    result = audit.verify_chain(use_latest_checkpoint=False)
+    result = verify_committed(respell)
     assert (result.ok, result.first_bad_seq) == (False, 30), result
 
 
