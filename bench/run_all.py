@@ -243,6 +243,17 @@ def part_audit(args: argparse.Namespace) -> dict[str, Any]:
         verification = {"not_run": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"}
     out["verification_sqlite"] = verification
     print(json.dumps(verification), flush=True)
+    if args.pg:  # T18 on PostgreSQL: the same events in a throwaway database (COPY), same timings
+        began, start = time.perf_counter(), loadavg()
+        try:
+            verification = ba.bench_verification_pg(args.pg, args.audit_rows, RUNS)
+            verification.update(load_avg_start=start, load_avg_end=loadavg(),
+                                wall_s=round(time.perf_counter() - began, 1))
+        except Exception as exc:
+            traceback.print_exc()
+            verification = {"not_run": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"}
+        out["verification_postgresql"] = verification
+        print(json.dumps(verification), flush=True)
 
     def appends(key: str, make_url: Callable[[int, str], dict[str, Any]]) -> None:
         """3 runs of 4 writers; an error (e.g. a busy timeout on an overloaded machine) is recorded
@@ -873,6 +884,48 @@ def _capacity_note(runs: list[dict[str, Any]], phase: str, floor: str) -> str:
     )
 
 
+def verification_rows(audit: dict[str, Any]) -> list[dict[str, Any]]:
+    """T18's three figures: SQLite against its floor, parallel against one connection, and
+    PostgreSQL's absolute time (each the median of the interleaved runs)."""
+    ver = audit.get("verification_sqlite")
+    if not (isinstance(ver, dict) and ver.get("verify_s")):
+        reason = ver.get("not_run") if isinstance(ver, dict) else None
+        return [_row("Audit verification, 1,000,000 events", "T18", None, "",
+                     not_run=f"not run: {reason}" if reason
+                     else _reason(audit or None, "no verification result"))]
+
+    def ratio(top: str, bottom: str) -> float:
+        return median(t / b for t, b in zip(ver[top], ver[bottom], strict=False))
+
+    verify_s, load = median(ver["verify_s"]), _load([ver])
+    rows = [
+        _row(f"Audit verification, {ver['rows']:,} events, SQLite", "T18", verify_s, "s",
+             reference=median(ver["floor_s"]), ref_label="read+hash floor s",
+             ratio=ratio("verify_s", "floor_s"),
+             target="≤ 1.25× floor (≤ 5 s on the reference machine)",
+             met=ratio("verify_s", "floor_s") <= 1.25, load=load, profile="audit_verify",
+             note=f"{ver['rows'] / verify_s:,.0f} rows/s"),
+        _row("Audit verification, parallel (column check on a second connection) vs one "
+             "connection, SQLite", "T18", verify_s, "s",
+             reference=median(ver["verify_one_connection_s"]), ref_label="one connection s",
+             ratio=ratio("verify_s", "verify_one_connection_s"), target="≤ 0.65× one connection",
+             met=ratio("verify_s", "verify_one_connection_s") <= 0.65, load=load),
+    ]
+    pg = audit.get("verification_postgresql")
+    if isinstance(pg, dict) and pg.get("verify_s"):
+        pg_s = median(pg["verify_s"])
+        rows.append(_row(
+            f"Audit verification, {pg['rows']:,} events, PostgreSQL (server-side cursor)", "T18",
+            pg_s, "s", reference=median(pg["floor_s"]), ref_label="read+hash floor s",
+            ratio=median(t / b for t, b in zip(pg["verify_s"], pg["floor_s"], strict=False)),
+            target="≤ 10 s", met=pg_s <= 10, load=_load([pg]),
+            note=f"{pg['rows'] / pg_s:,.0f} rows/s"))
+    elif isinstance(pg, dict):
+        rows.append(_row("Audit verification, PostgreSQL", "T18", None, "",
+                         not_run=f"not run: {pg.get('not_run')}"))
+    return rows
+
+
 def figures(results: dict[str, Any], args: argparse.Namespace) -> list[dict[str, Any]]:  # noqa: C901
     """Every figure: median of 3 runs, its same-run floor or reference, ratio, target, met."""
     rows: list[dict[str, Any]] = []
@@ -1062,39 +1115,7 @@ def figures(results: dict[str, Any], args: argparse.Namespace) -> list[dict[str,
         )
 
     audit = results.get("audit") or {}
-    ver = audit.get("verification_sqlite")
-    if isinstance(ver, dict) and ver.get("verify_s"):
-        verify_s, floor_s = median(ver["verify_s"]), median(ver["floor_s"])
-        rows.append(
-            _row(
-                f"Audit verification, {ver['rows']:,} events, SQLite",
-                "T18",
-                verify_s,
-                "s",
-                reference=floor_s,
-                ref_label="read+hash floor s",
-                ratio=median(v / f for v, f in zip(ver["verify_s"], ver["floor_s"], strict=False)),
-                target="≤ 1.25× floor (≤ 5 s on the reference machine)",
-                met=median(v / f for v, f in zip(ver["verify_s"], ver["floor_s"], strict=False))
-                <= 1.25,
-                load=f"{ver['load_avg_start'][0]:.1f}→{ver['load_avg_end'][0]:.1f}",
-                profile="audit_verify",
-                note=f"{ver['rows'] / verify_s:,.0f} rows/s",
-            )
-        )
-    else:
-        reason = ver.get("not_run") if isinstance(ver, dict) else None
-        rows.append(
-            _row(
-                "Audit verification, 1,000,000 events",
-                "T18",
-                None,
-                "",
-                not_run=f"not run: {reason}"
-                if reason
-                else _reason(audit or None, "no verification result"),
-            )
-        )
+    rows += verification_rows(audit)
     for key, label, limit in (
         ("append_sqlite", "SQLite WAL synchronous=FULL", 10),
         ("append_postgresql", "PostgreSQL", 30),
@@ -1464,13 +1485,18 @@ def write_doc(summary: dict[str, Any], path: Path) -> None:
 MISS_NOTES = {
     "T18": (
         "Why: the floor reads the payload column and chain-hashes it. `audit verify` must also "
-        "compare each stored `entry_hash` and `prev_hash` with the computed chain (two 64-character "
-        "columns read and compared per entry: the Python loop profiled above, about 1.35× the "
-        "floor's CPU on its own), and check that every column equals the value inside the hashed "
-        "bytes (issue 4: a change to any column is detected), which runs as one SQL query on a "
-        "second connection in parallel and takes about as long as the Python loop. Neither check "
-        "can be dropped, so 1.25× is out of reach with this storage layout; the absolute time is "
-        "well inside the quality target's 5 s."
+        "compare each stored `entry_hash` and `prev_hash` with the computed chain (the Python "
+        "loop profiled above, about 1.35× the floor's CPU on its own), and check that every column "
+        "equals the value inside the hashed bytes (issue 4: a change to any column is detected), "
+        "one SQL query on a second connection in parallel. That query costs about 15,000 CPU "
+        "instructions per entry in SQLite 3.40 (callgrind; streaming the payload costs about "
+        "1,000): every function that builds text (json_quote, printf, substr, ||) copies its "
+        "arguments and allocates its result, and SQLite's instr compares byte by byte. Every "
+        "cheaper formulation tried (printf without json_quote, blob concatenation, positional "
+        "substr checks with the guards exactness needs) came to 10,000 to 18,000 per entry, and "
+        "the same check in Python costs as much. The two checks together are about 2.6 floors of "
+        "CPU, so even split perfectly over 2 cores the wall time stays above 1.25× the floor; "
+        "the absolute time is well inside the 5 s target."
     ),
     "T23 throughput": (
         "Why: a submit does what a page view does plus CSRF and validation, one full rule "
@@ -1492,7 +1518,7 @@ MISS_NOTES = {
 
 def _miss_note(row: dict[str, Any]) -> str:
     """A standing explanation for a target this design is known to miss (see MISS_NOTES)."""
-    if row["target_id"] == "T18":
+    if row["target_id"] == "T18" and "floor" in row["target"]:
         return MISS_NOTES["T18"]
     if row["target_id"] == "T23":
         return MISS_NOTES["T23 p95" if "p95" in row["figure"] else "T23 throughput"]

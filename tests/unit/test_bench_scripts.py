@@ -109,6 +109,24 @@ def test_figures_take_medians_and_same_run_ratios() -> None:
     assert errors["result"] == 0 and errors["met"] is True
 
 
+
+def test_verification_has_three_t18_figures_from_the_same_runs() -> None:
+    from bench import run_all
+
+    load = {"load_avg_start": [1.0], "load_avg_end": [1.0]}
+    sqlite = {"rows": 1000, "verify_s": [1.2, 1.3, 9.0], "floor_s": [1.0, 1.0, 1.0],
+              "verify_one_connection_s": [2.4, 2.0, 9.0], **load}
+    postgresql = {"rows": 1000, "verify_s": [11.0, 12.0, 13.0], "floor_s": [5.0, 5.0, 5.0], **load}
+    rows = run_all.verification_rows(
+        {"verification_sqlite": sqlite, "verification_postgresql": postgresql})
+    floor, parallel, pg = rows
+    assert floor["ratio"] == pytest.approx(1.3) and floor["met"] is False
+    assert parallel["ratio"] == pytest.approx(0.65) and parallel["met"] is True
+    assert pg["result"] == 12.0 and pg["met"] is False
+    assert run_all._miss_note(floor) and not run_all._miss_note(pg)
+    not_run = run_all.verification_rows({"verification_postgresql": {"not_run": "boom"}})
+    assert len(not_run) == 1 and "not run" in not_run[0]["not_run"]
+
 def test_soak_memory_growth_window() -> None:
     from bench import soak
 
