@@ -10,11 +10,13 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 import rules
+from rules.conditions import closure_condition, compile_condition
 from rules.engine import LATE_TOPIC, Context, decide
 from rules.model import MET, NOT_IN_FORCE, NOT_MET, UNKNOWN
 from rules.output import recommendation_only, would_change, would_change_reference
@@ -315,3 +317,77 @@ def test_would_change_equals_the_reference_on_the_wizard_bench_case() -> None:
         fast = would_change(RS, facts, as_at, settings, current)
         assert fast and fast == would_change_reference(RS, facts, as_at, settings, current)
         assert rules.evaluate(facts, as_at, settings)["would_change"] == fast
+
+
+class _LookupLog(dict):  # type: ignore[type-arg]
+    """Facts that log every look-up in order (the generated code must look up the same facts,
+    in the same order, as the closures: 'what would change' relies on the reads it records)."""
+
+    def __init__(self, facts: Mapping[str, Any]) -> None:
+        super().__init__(facts)
+        self.log: list[str] = []
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        self.log.append(key)
+        return super().get(key, default)
+
+
+@given(fact_sets(presence=0.6), dates, org_settings)
+def test_generated_conditions_equal_the_closures(
+        facts: dict[str, Any], as_at: dt.date, org: dict[str, str] | None) -> None:
+    # Every rule version and question condition, generated as one function, against the
+    # closures it is generated from: same outcome, same unknown facts, same look-ups in order.
+    settings = RS.effective_settings(org)
+    ctx = Context(RS, facts, as_at, settings, None)
+    for rid, rule in RS.rules.items():
+        if rule.topic != LATE_TOPIC:
+            ctx.rule(rid)
+    ctx.recommendation = decide(ctx)[0]
+    for rid in RS.rules:
+        ctx.rule(rid)
+    conditions = [(rule.id, version.when, version.evaluate)
+                  for rule in RS.rules.values() for version in rule.versions]
+    conditions += [(q.id, q.condition, RS.question_conditions[q.id])
+                   for q in RS.questions if q.condition]
+    logged = _LookupLog(facts)
+    ctx.facts = logged
+    for name, cond, generated in conditions:
+        closure = closure_condition(cond, RS.facts)
+        assert generated is not None and generated.__doc__, name  # generated, not a closure
+        logged.log = []
+        expected = closure(ctx)
+        expected_log, logged.log = logged.log, []
+        assert generated(ctx) == expected, name
+        assert logged.log == expected_log, name
+
+
+def test_generated_condition_covers_every_form_and_unsettled_rules() -> None:
+    # A hand-made condition with every form nested (otherwise, not, const, recommendation,
+    # all/any with rule references not yet evaluated), against the closures, on fresh contexts.
+    cond = {"any": [
+        {"all": [{"rule": "org.public_authority"},
+                 {"not": {"fact": "immediate_risk", "is": True}},
+                 {"fact": "acting_in_public_tasks", "is": True,
+                  "otherwise": {"any": [{"const": "not_met"}, {"fact": "trigger", "unsure": True}]}}]},
+        {"all": [{"recommendation": ["lawful_to_share", "duty_to_share"]},
+                 {"fact": "purpose", "in": ["protect_from_harm_or_neglect", "prevent_or_detect_crime"]},
+                 {"not": {"rule": "outcome.duty_to_share"}}]},
+        {"const": "met"}]}
+    generated = compile_condition(cond, RS.facts)
+    closure = closure_condition(cond, RS.facts)
+    assert generated.__doc__ and "def evaluate(ctx)" in generated.__doc__
+    settings = RS.effective_settings(None)
+    samples = [{}, {"immediate_risk": False}, {"immediate_risk": True, "trigger": "unsure"},
+               {"org_type": "police", "acting_in_public_tasks": False,
+                "purpose": "prevent_or_detect_crime", "immediate_risk": False}]
+    for facts in samples:
+        for recommendation in ("lawful_to_share", "seek_advice"):
+            results = []
+            for evaluator in (closure, generated):
+                ctx = Context(RS, _LookupLog(facts), dt.date(2026, 11, 30), settings, None)
+                ctx.recommendation = recommendation
+                results.append((evaluator(ctx), ctx.facts.log, dict(ctx.memo)))
+            assert results[0] == results[1], (facts, recommendation)
+    for evaluator in (closure, generated):  # the recommendation is needed only if reached
+        with pytest.raises(rules.RuleSetError):
+            evaluator(Context(RS, {"immediate_risk": True}, dt.date(2026, 11, 30), settings, None))
