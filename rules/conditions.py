@@ -26,16 +26,15 @@ _RES_NOT = (NOT_MET, EMPTY)
 def compile_condition(cond: Mapping[str, Any], facts: Mapping[str, FactSpec]) -> Evaluator:
     """Turn one condition mapping into an evaluator; raise RuleSetError on bad vocabulary.
 
-    The closures (`closure_condition`) check the vocabulary and define the semantics; the
-    evaluator returned is the same condition generated as one Python function
+    The closures (`closure_condition`) define the semantics; the evaluator returned is the
+    same condition generated as one Python function
     (`_generate`), which gives the same outcome and the same fact look-ups in the same order
     without a call per nested condition (tested against the closures and a plain
     interpreter). A condition too deeply nested to generate keeps its closure."""
-    closure = closure_condition(cond, facts)
     try:
-        return _generate(cond, facts)
+        return _generate(cond, facts)  # checks the vocabulary as the closure builders do
     except (RecursionError, SyntaxError, MemoryError):  # pragma: no cover - no such rule yet
-        return closure
+        return closure_condition(cond, facts)
 
 
 def closure_condition(cond: Mapping[str, Any], facts: Mapping[str, FactSpec]) -> Evaluator:
@@ -161,12 +160,17 @@ def _part(cond: Mapping[str, Any], facts: Mapping[str, FactSpec]) -> _Part:
     return (_CALL, evaluator, None)
 
 
-def _children(cond: Mapping[str, Any], key: str,
-              facts: Mapping[str, FactSpec]) -> tuple[_Part, ...]:
+def _child_conditions(cond: Mapping[str, Any], key: str) -> Any:
+    """The children of an all/any condition (at least one)."""
     items = cond[key]
     if not items:
         raise RuleSetError(f"'{key}' needs at least one condition")
-    return tuple(_part(c, facts) for c in items)
+    return items
+
+
+def _children(cond: Mapping[str, Any], key: str,
+              facts: Mapping[str, FactSpec]) -> tuple[_Part, ...]:
+    return tuple(_part(c, facts) for c in _child_conditions(cond, key))
 
 
 def _combiner(parts: tuple[_Part, ...], decisive: str, other: str) -> Evaluator:
@@ -213,10 +217,15 @@ def _build_not(cond: Mapping[str, Any], facts: Mapping[str, FactSpec]) -> Evalua
     return evaluate
 
 
-def _build_const(cond: Mapping[str, Any], facts: Mapping[str, FactSpec]) -> Evaluator:
+def _const_value(cond: Mapping[str, Any]) -> str:
+    """The outcome of a const condition (met or not_met)."""
     if cond["const"] not in (MET, NOT_MET):
         raise RuleSetError(f"const must be met or not_met, not {cond['const']!r}")
-    result = (cond["const"], EMPTY)
+    return str(cond["const"])
+
+
+def _build_const(cond: Mapping[str, Any], facts: Mapping[str, FactSpec]) -> Evaluator:
+    result = (_const_value(cond), EMPTY)
     return lambda ctx: result
 
 
@@ -300,7 +309,7 @@ class _Emitter:
         if "all" in cond or "any" in cond:
             key = "all" if "all" in cond else "any"
             decisive, other = (NOT_MET, MET) if key == "all" else (MET, NOT_MET)
-            self.combiner(cond[key], decisive, other, depth, out, uses)
+            self.combiner(_child_conditions(cond, key), decisive, other, depth, out, uses)
             return
         if "not" in cond:
             inner = str(self.fresh())
@@ -313,7 +322,7 @@ class _Emitter:
             self.line(depth + 1, f"{o}, {m} = o{inner}, m{inner}")
             return
         if "const" in cond:
-            self.line(depth, f"{o}, {m} = {cond['const']!r}, EMPTY")
+            self.line(depth, f"{o}, {m} = {_const_value(cond)!r}, EMPTY")
             return
         if "recommendation" in cond:
             wanted = self.const(frozenset(cond["recommendation"]))
@@ -322,7 +331,7 @@ class _Emitter:
                                  "before the recommendation')")
             self.line(depth, f"{o}, {m} = RES_MET if ctx.recommendation in {wanted} else RES_NOT")
             return
-        raise RuleSetError(f"unknown condition form: {sorted(cond)}")  # pragma: no cover
+        raise RuleSetError(f"unknown condition form: {sorted(cond)}")
 
     def combiner(self, children: Any, decisive: str, other: str, depth: int, out: str,
                  uses: set[str]) -> None:

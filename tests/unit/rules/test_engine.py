@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 import rules
-from rules.conditions import compile_condition
+from rules.conditions import closure_condition, compile_condition
 from rules.engine import Context
-from rules.errors import FactError
+from rules.errors import FactError, RuleSetError
 from rules.model import MET, NOT_MET, UNKNOWN
 
 OUTPUT_KEYS = ["recommendation", "regime", "lawful_bases", "special_category_conditions",
@@ -59,6 +59,25 @@ def test_otherwise_supplies_a_default_only_when_absent(rs: rules.RuleSet) -> Non
 def _trace(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {step["rule"]: step for step in out["trace"]}
 
+
+
+@pytest.mark.parametrize("cond", [
+    {"maybe": True},
+    {"all": []},
+    {"any": [{"const": "met"}, {"not": {"const": "perhaps"}}]},
+    {"fact": "no_such_fact", "is": True},
+    {"not": {"fact": "immediate_risk"}},
+])
+def test_bad_vocabulary_is_refused_by_both_evaluators(rs: rules.RuleSet,
+                                                      cond: dict[str, Any]) -> None:
+    """The generated evaluator checks the vocabulary itself (no closure is built first), with
+    the same errors as the closures that define it."""
+    errors = []
+    for build in (compile_condition, closure_condition):
+        with pytest.raises(RuleSetError) as raised:
+            build(cond, rs.facts)
+        errors.append(str(raised.value))
+    assert errors[0] == errors[1]
 
 def test_not_in_force_before_commencement(rs: rules.RuleSet, charity_child) -> None:
     before = _trace(rules.evaluate(charity_child, "2026-02-04", with_would_change=False))
