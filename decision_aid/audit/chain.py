@@ -31,6 +31,7 @@ from decision_aid.audit.canonical import (
     encode_string,
     normalise,
 )
+from decision_aid.audit.schema import stored_values
 from decision_aid.database import IMMEDIATE, refuse_stray_write
 from decision_aid.extensions import db
 from decision_aid.models.audit import AuditEvent
@@ -260,5 +261,6 @@ def record_event(
         "entry_hash": entry_hash(prev_hash, payload),
     }
     refuse_stray_write(session, "an audit append")  # what the ORM flush hook checked before
-    session.connection().execute(_INSERT, row)
+    conn = session.connection()
+    conn.execute(_INSERT, stored_values(conn.dialect.name, row))
     return AuditEvent(**row)

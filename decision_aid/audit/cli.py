@@ -75,8 +75,14 @@ def _verify_one_record(ref: str) -> None:
     "--from-seq", "from_seq", default=1, type=click.IntRange(min=1),
     help="Start at this entry, trusting the stored hash of the one before.",
 )
+@click.option(
+    "--processes", default=2, show_default=True, type=click.IntRange(min=1, max=16),
+    help="Hash the log in this many processes at once (one per core helps most).",
+)
 @with_appcontext
-def verify_command(checkpoint: str | None, record: str | None, from_seq: int) -> None:
+def verify_command(
+    checkpoint: str | None, record: str | None, from_seq: int, processes: int
+) -> None:
     """Check every link, hash and column, and the head against the latest signed checkpoint."""
     if record is not None and checkpoint is not None:
         _fail("--record and --checkpoint cannot be combined")
@@ -87,7 +93,7 @@ def verify_command(checkpoint: str | None, record: str | None, from_seq: int) ->
     if path is not None and not path.is_file():
         _fail(f"checkpoint file not found: {checkpoint}")
     try:
-        result = verify_chain(from_seq=from_seq, checkpoint=path)
+        result = verify_chain(from_seq=from_seq, checkpoint=path, processes=processes)
     except SigningKeyError as exc:
         _fail(str(exc))
     if not result.ok:

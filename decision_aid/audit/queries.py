@@ -24,20 +24,28 @@ from decision_aid.models.audit import AuditEvent
 
 
 def verify_chain(
-    *, from_seq: int = 1, checkpoint: Path | None = None, use_latest_checkpoint: bool = True
+    *,
+    from_seq: int = 1,
+    checkpoint: Path | None = None,
+    use_latest_checkpoint: bool = True,
+    processes: int = 1,
 ) -> VerificationResult:
     """Verify every entry from `from_seq`, then the head against a signed checkpoint.
 
     Without an explicit checkpoint the latest one in the checkpoint directory is used (if any),
     which is what catches a cut tail or a database restored from an older backup. The connection
     is our own (nothing uncommitted on it), so the row checks can run on a second one meanwhile.
+    `processes` > 1 also splits the hashing over forked processes: for the CLI, not for a web
+    worker (forking a server process is best left to the server).
     """
     from decision_aid.audit.checkpoint import latest_checkpoint
 
     if checkpoint is None and use_latest_checkpoint:
         checkpoint = latest_checkpoint()
     with db.engine.connect() as conn, conn.begin():
-        return verify_connection(conn, from_seq=from_seq, checkpoint=checkpoint, parallel=True)
+        return verify_connection(
+            conn, from_seq=from_seq, checkpoint=checkpoint, parallel=True, processes=processes
+        )
 
 
 def _check_links(conn: Connection, seq: int, prev_hash: str, own_hash: str) -> None:

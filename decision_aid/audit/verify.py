@@ -1,31 +1,34 @@
 """Verifying the chain: every link, every hash, every column against the stored bytes.
 
-Three checks, whose first failures are merged into the one a single row-by-row loop would name
+Checks whose first failures are merged into the one a single row-by-row loop would name
 (earliest seq first; within one entry: gap, link, hash, columns):
 
 * the hash pass (Python, the hot loop) streams only `prev_hash`, `payload` and `entry_hash`,
-  checks each link and re-hashes the stored bytes;
+  checks each link and re-hashes the stored bytes; with `processes` > 1 the log is cut into
+  ranges hashed at once in forked children (workers.py), each range starting from the stored
+  hash before it, which the range before checks;
 * the gap check is free when the log is whole: seq is unique, so the entries from..head are
   gapless exactly when the hash pass read head - from + 1 of them; only otherwise does a
   binary search over index counts name the first missing seq;
-* the column check is one SQL query, run in C by the database, returning only suspect rows:
-  those whose payload does not start with the JSON text built from the columns (json_quote on
-  SQLite, to_json on PostgreSQL; exact because JSON string literals are self-delimiting, see
-  `chain.header_for`). Each suspect is re-checked in Python with our own encoder, so a quoting
-  difference in the database could only cost time, never raise a false alarm; equal bytes are
-  equal bytes, so it can never hide a mismatch either.
+* the columns: on SQLite they are computed from the bytes (schema.py), so only the table's
+  definition is checked; on PostgreSQL one SQL query, run in C by the server, returns only
+  suspect rows: those whose payload does not start with the JSON text built from the columns
+  (to_json; exact because JSON string literals are self-delimiting, see `chain.header_for`).
+  Each suspect is re-checked in Python with our own encoder, so a quoting difference in the
+  database could only cost time, never raise a false alarm; equal bytes are equal bytes, so it
+  can never hide a mismatch either.
 
 `verify_chain` runs the column check on a second connection in a thread while Python hashes
-(sqlite3 and psycopg release the GIL while the database works). `verify_connection` on a
-caller's connection runs them in turn, so changes not yet committed on it (the tampering tests)
-are seen by every check.
+(psycopg releases the GIL while the server works). `verify_connection` on a caller's connection
+runs them in turn, so changes not yet committed on it (the tampering tests) are seen by every
+check.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,13 +36,17 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 
+from decision_aid.audit import workers
 from decision_aid.audit.canonical import encode_string
 from decision_aid.audit.chain import GENESIS_HASH, HASH_TAG, HEADER_FORMAT
+from decision_aid.audit.schema import definition_problem
 from decision_aid.models.audit import AuditEvent
 
 BATCH = 10_000
+# Below this many entries per process, forking costs more than it saves (a pass over 50,000
+# entries takes about 60 ms).
+SPLIT_MIN_ENTRIES = 50_000
 
 # occurred_at as the exact text stored in the payload. SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff";
 # anything else maps to a string starting with "!" that can never equal a payload timestamp.
@@ -58,35 +65,15 @@ _COLUMNS = (
     "seq, prev_hash, entry_hash, payload, actor_id, case_ref, decision_ref, event_type, {occ}"
 )
 # The payload's expected leading bytes, built from the columns in SQL (HEADER_FORMAT's layout).
-_HEADER_SQL = {
-    "sqlite": (
-        "CAST(printf('{{\"actor_id\":%s,\"case_ref\":%s,\"decision_ref\":%s,\"event_type\":%s,"
-        "\"occurred_at\":\"%.10sT%sZ\",\"seq\":%d,\"v\":1,\"with\":', json_quote(a.actor_id), "
-        "json_quote(a.case_ref), json_quote(a.decision_ref), json_quote(a.event_type), "
-        "a.occurred_at, substr(a.occurred_at, 12), a.seq) AS BLOB)"
-    ),
-    "postgresql": (
-        "convert_to('{{\"actor_id\":' || coalesce(to_json(a.actor_id)::text, 'null') || "
-        "',\"case_ref\":' || coalesce(to_json(a.case_ref)::text, 'null') || "
-        "',\"decision_ref\":' || coalesce(to_json(a.decision_ref)::text, 'null') || "
-        "',\"event_type\":' || coalesce(to_json(a.event_type)::text, 'null') || "
-        "',\"occurred_at\":' || coalesce(to_json({occ})::text, 'null') || "
-        "',\"seq\":' || a.seq::text || ',\"v\":1,\"with\":', 'UTF8')"
-    ),
-}
-# On SQLite the time goes into the header as its stored text, the 11th character (a space)
-# replaced by the T: json_quote is not needed because the guards admit only a 26-character text
-# with a space there, and any other character that would need escaping makes the bytes differ
-# from the payload's digits. (Building the time with substr, || and json_quote cost a quarter of
-# the whole query.)
-_PREFIX_MISMATCH_SQL = {
-    "sqlite": (
-        "(instr(a.payload, {header}) IS NOT 1 "
-        "OR typeof(a.occurred_at) IS NOT 'text' OR length(a.occurred_at) IS NOT 26 "
-        "OR substr(a.occurred_at, 11, 1) IS NOT ' ')"
-    ),
-    "postgresql": "position({header} in a.payload) IS DISTINCT FROM 1",
-}
+# PostgreSQL only: on SQLite the columns are computed from the bytes (schema.py).
+_HEADER_SQL = (
+    "convert_to('{{\"actor_id\":' || coalesce(to_json(a.actor_id)::text, 'null') || "
+    "',\"case_ref\":' || coalesce(to_json(a.case_ref)::text, 'null') || "
+    "',\"decision_ref\":' || coalesce(to_json(a.decision_ref)::text, 'null') || "
+    "',\"event_type\":' || coalesce(to_json(a.event_type)::text, 'null') || "
+    "',\"occurred_at\":' || coalesce(to_json({occ})::text, 'null') || "
+    "',\"seq\":' || a.seq::text || ',\"v\":1,\"with\":', 'UTF8')"
+)
 GAP, LINK, HASH, COLUMNS = 0, 1, 2, 3  # the order in which one entry's checks are reported
 
 
@@ -152,12 +139,12 @@ def hash_sql(dialect: str, *, bounded: bool = False) -> str:
 def columns_sql(dialect: str, *, bounded: bool = False) -> str:
     """Entries from seq >= p whose payload does not start with the bytes built from the columns.
 
-    Runs entirely in the database (json_quote / to_json do the JSON string encoding); a healthy
-    log returns no rows.
+    Runs entirely in the database (to_json does the JSON string encoding); a healthy log returns
+    no rows. PostgreSQL only: SQLite's columns are computed from the bytes (schema.py).
     """
     p = _placeholder(dialect)
-    header = _HEADER_SQL[dialect].format(occ=_OCCURRED_SQL[dialect].format(t="a."))
-    mismatch = _PREFIX_MISMATCH_SQL[dialect].format(header=header)
+    header = _HEADER_SQL.format(occ=_OCCURRED_SQL[dialect].format(t="a."))
+    mismatch = f"position({header} in a.payload) IS DISTINCT FROM 1"
     upper = f" AND a.seq <= {p}" if bounded else ""
     where = f"a.seq >= {p}{upper} AND {mismatch}"  # fixed text from this module only
     return f"SELECT a.seq FROM audit_event a WHERE {where} ORDER BY a.seq"  # noqa: S608
@@ -308,14 +295,7 @@ def column_pass(conn: Connection, from_seq: int, head: int | None = None) -> _Br
     """
     params = (from_seq,) if head is None else (from_seq, head)
     sql = columns_sql(conn.dialect.name, bounded=head is not None)
-    try:
-        suspects = [int(seq) for (seq,) in conn.exec_driver_sql(sql, params)]
-    except DBAPIError:
-        # SQLite enforces no column types: json_quote refuses a BLOB put into a text column.
-        # Then every entry is a suspect, and the exact check below names the first bad one.
-        if conn.dialect.name != "sqlite":
-            raise
-        return _exact_column_pass(conn, from_seq, head)
+    suspects = [int(seq) for (seq,) in conn.exec_driver_sql(sql, params)]
     for seq in suspects:  # normally none; sorted by seq
         row = conn.exec_driver_sql(select_sql(conn.dialect.name, where="seq = {p}"), (seq,)).first()
         try:
@@ -325,8 +305,9 @@ def column_pass(conn: Connection, from_seq: int, head: int | None = None) -> _Br
     return None
 
 
-def _exact_column_pass(conn: Connection, from_seq: int, head: int | None) -> _Broken | None:
-    """The column check in Python for every entry (slow; only after the fast query failed)."""
+def exact_column_pass(conn: Connection, from_seq: int, head: int | None) -> _Broken | None:
+    """The column check in Python for every entry: slow, for migration 0010's check of stored
+    SQLite columns before they become computed ones."""
     where = "seq >= {p}" + (" AND seq <= {p}" if head is not None else "")
     params = (from_seq,) if head is None else (from_seq, head)
     with closing(stream_rows(conn, select_sql(conn.dialect.name, where=where), params)) as batches:
@@ -362,20 +343,71 @@ def _head(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(largest, 0))).scalar())
 
 
-def _hash_and_gaps(
-    conn: Connection, from_seq: int, start: str, head: int
+def _hash_range(low: int, high: int, start: str) -> Callable[[Connection], tuple[Any, ...]]:
+    """A picklable-result task: the hash pass over [low, high], as ("ok", checked, head hash)
+    or ("broken", seq, problem, order), for a child process (workers.py)."""
+
+    def task(conn: Connection) -> tuple[Any, ...]:
+        try:
+            return ("ok", *hash_pass(conn, low, start, high))
+        except _Broken as broken:
+            return ("broken", broken.seq, broken.problem, broken.order)
+
+    return task
+
+
+def _ranges(from_seq: int, head: int, parts: int) -> list[tuple[int, int]]:
+    """[from_seq, head] cut into `parts` contiguous ranges of about equal size."""
+    size = head - from_seq + 1
+    bounds = [from_seq + size * i // parts for i in range(parts + 1)]
+    return [(bounds[i], bounds[i + 1] - 1) for i in range(parts) if bounds[i] <= bounds[i + 1] - 1]
+
+
+def _split_hash_pass(
+    conn: Connection, from_seq: int, start: str, head: int, processes: int
 ) -> tuple[tuple[int, str] | None, list[_Broken]]:
-    """The hash pass, then the gap check only when it is needed.
+    """The hash pass over ranges at once: the first here, each other one in a child process.
+
+    Every entry's hash covers the stored hash of the one before, so a range can start from
+    that stored hash; the range before checks that this hash is right (its last entry), and the
+    range itself checks the link. Together that is exactly the one-process chain check.
+    """
+    ranges = _ranges(from_seq, head, processes)
+    findings: list[_Broken] = []
+    pending = []
+    for low, high in ranges[1:]:
+        try:
+            pending.append(workers.start(conn, _hash_range(low, high, _start_hash(conn, low))))
+        except _Broken as broken:  # the entry before this range is missing
+            findings.append(broken)
+    outcomes = [_hash_range(ranges[0][0], ranges[0][1], start)(conn)]
+    outcomes += [child.result() for child in pending]
+    checked, head_hash = 0, start
+    for outcome in outcomes:
+        if outcome[0] == "broken":
+            findings.append(_Broken(*outcome[1:]))
+        else:
+            checked, head_hash = checked + outcome[1], outcome[2]
+    return (None if findings else (checked, head_hash)), findings
+
+
+def _hash_and_gaps(
+    conn: Connection, from_seq: int, start: str, head: int, processes: int = 1
+) -> tuple[tuple[int, str] | None, list[_Broken]]:
+    """The hash pass (split over `processes` for a long enough log), then the gap check only
+    when it is needed.
 
     seq is unique and every entry read lies in [from_seq, head], so the log is gapless exactly
     when the hash pass read head - from_seq + 1 entries: the count it keeps anyway. Only a
     shortfall, or a hash pass stopped early, calls for the gap check (to name the first gap).
     """
-    try:
-        hashed: tuple[int, str] | None = hash_pass(conn, from_seq, start, head)
-        findings: list[_Broken] = []
-    except _Broken as broken:
-        hashed, findings = None, [broken]
+    if processes > 1 and head - from_seq + 1 >= SPLIT_MIN_ENTRIES * processes:
+        hashed, findings = _split_hash_pass(conn, from_seq, start, head, processes)
+    else:
+        try:
+            hashed, findings = hash_pass(conn, from_seq, start, head), []
+        except _Broken as broken:
+            hashed, findings = None, [broken]
     if hashed is None or hashed[0] != max(0, head - from_seq + 1):
         gap = gap_check(conn, from_seq, head)
         findings += [gap] if gap else []
@@ -393,6 +425,11 @@ def _merge(
     return checked, from_seq + checked - 1, head_hash
 
 
+def _stored_columns_checked(conn: Connection) -> bool:
+    """Only PostgreSQL stores the columns; SQLite computes them from the bytes (schema.py)."""
+    return conn.dialect.name != "sqlite"
+
+
 def scan_chain(conn: Connection, from_seq: int = 1) -> tuple[int, int, str]:
     """Verify entries from `from_seq` to the head on one connection, one pass after the other.
 
@@ -400,34 +437,39 @@ def scan_chain(conn: Connection, from_seq: int = 1) -> tuple[int, int, str]:
     """
     from_seq = max(int(from_seq), 1)
     start, head = _start_hash(conn, from_seq), _head(conn)
-    columns = column_pass(conn, from_seq, head)
+    columns = column_pass(conn, from_seq, head) if _stored_columns_checked(conn) else None
     hashed, findings = _hash_and_gaps(conn, from_seq, start, head)
     return _merge(hashed, findings + ([columns] if columns else []), from_seq)
 
 
-def scan_chain_parallel(conn: Connection, from_seq: int = 1) -> tuple[int, int, str]:
-    """As `scan_chain`, with the column check on a second connection in a thread meanwhile.
+def scan_chain_parallel(
+    conn: Connection, from_seq: int = 1, processes: int = 1
+) -> tuple[int, int, str]:
+    """As `scan_chain`, with the column check (PostgreSQL) on a second connection in a thread
+    meanwhile, and the hash pass split over `processes` processes.
 
-    Both stop at the head read first on `conn`: the log only grows, so the second connection,
-    whose snapshot is taken later, holds the same entries up to there.
+    All stop at the head read first on `conn`: the log only grows, so the other connections,
+    whose snapshots are taken later, hold the same entries up to there.
     """
     from_seq = max(int(from_seq), 1)
     start, head = _start_hash(conn, from_seq), _head(conn)
-    outcome: list[_Broken | BaseException | None] = []
+    outcome: list[_Broken | BaseException | None] = [None]
 
     def on_own_connection() -> None:
         try:
             with conn.engine.connect() as other, other.begin():
-                outcome.append(column_pass(other, from_seq, head))
+                outcome[0] = column_pass(other, from_seq, head)
         except BaseException as exc:  # handed to the caller's thread below
-            outcome.append(exc)
+            outcome[0] = exc
 
     worker = threading.Thread(target=on_own_connection, name="audit-columns", daemon=True)
-    worker.start()
+    if _stored_columns_checked(conn):
+        worker.start()
     try:
-        hashed, findings = _hash_and_gaps(conn, from_seq, start, head)
+        hashed, findings = _hash_and_gaps(conn, from_seq, start, head, processes)
     finally:
-        worker.join()
+        if worker.ident is not None:
+            worker.join()
     columns = outcome[0]
     if isinstance(columns, BaseException) and not isinstance(columns, _Broken):
         raise columns
@@ -446,17 +488,26 @@ def verify_connection(
     from_seq: int = 1,
     checkpoint: Path | None = None,
     parallel: bool = False,
+    processes: int = 1,
 ) -> VerificationResult:
     """Verify on an open connection inside one transaction.
 
-    `parallel=True` runs the row pass on a second connection: only for a connection with no
-    uncommitted changes of its own (the second one would not see them).
+    `parallel=True` runs the column check on a second connection, and `processes` > 1 splits
+    the hash pass over child processes with their own connections: only for a connection with
+    no uncommitted changes of its own (the others would not see them).
     """
     from decision_aid.audit.checkpoint import check_against_checkpoint
 
-    scan = scan_chain_parallel if parallel and can_use_second_connection(conn) else scan_chain
+    problem = definition_problem(conn)
+    if problem is not None:
+        return VerificationResult(False, 0, None, problem, 0, "")
+    concurrent = parallel and can_use_second_connection(conn)
+    children = processes if concurrent and workers.fork_available() else 1
     try:
-        checked, head_seq, head_hash = scan(conn, from_seq)
+        if concurrent:
+            checked, head_seq, head_hash = scan_chain_parallel(conn, from_seq, children)
+        else:
+            checked, head_seq, head_hash = scan_chain(conn, from_seq)
     except _Broken as broken:
         checked = max(0, broken.seq - max(int(from_seq), 1))
         return VerificationResult(False, checked, broken.seq, broken.problem, 0, "")

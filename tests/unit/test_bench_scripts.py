@@ -115,7 +115,7 @@ def test_verification_has_three_t18_figures_from_the_same_runs() -> None:
 
     load = {"load_avg_start": [1.0], "load_avg_end": [1.0]}
     sqlite = {"rows": 1000, "verify_s": [1.2, 1.3, 9.0], "floor_s": [1.0, 1.0, 1.0],
-              "verify_one_connection_s": [2.4, 2.0, 9.0], **load}
+              "verify_two_processes_s": [0.78, 0.84, 9.0], **load}
     postgresql = {"rows": 1000, "verify_s": [11.0, 12.0, 13.0], "floor_s": [5.0, 5.0, 5.0], **load}
     rows = run_all.verification_rows(
         {"verification_sqlite": sqlite, "verification_postgresql": postgresql})
@@ -124,6 +124,9 @@ def test_verification_has_three_t18_figures_from_the_same_runs() -> None:
     assert parallel["ratio"] == pytest.approx(0.65) and parallel["met"] is True
     assert pg["result"] == 12.0 and pg["met"] is False
     assert run_all._miss_note(floor) and not run_all._miss_note(pg)
+    assert "0.84× the floor" in parallel["note"]  # median of 0.78, 0.84, 9.0 over the floor
+    before_split = run_all.verification_rows({"verification_sqlite": {**sqlite, "verify_two_processes_s": []}})
+    assert "predate" in before_split[1]["not_run"]
     not_run = run_all.verification_rows({"verification_postgresql": {"not_run": "boom"}})
     assert len(not_run) == 1 and "not run" in not_run[0]["not_run"]
 

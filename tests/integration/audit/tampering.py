@@ -13,8 +13,16 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from decision_aid.audit.chain import build_payload, entry_hash
+from decision_aid.audit.schema import stored_columns
 
 TEXT_COLUMNS = ("prev_hash", "entry_hash", "actor_id", "event_type", "case_ref", "decision_ref")
+# Computed from the payload on SQLite (decision_aid/audit/schema.py): no statement can change them.
+COMPUTED_ON_SQLITE = ("occurred_at", "actor_id", "event_type", "case_ref", "decision_ref")
+
+
+def changeable(columns: tuple[str, ...], dialect: str) -> tuple[str, ...]:
+    """The columns a tamperer can write on this database."""
+    return tuple(c for c in columns if dialect != "sqlite" or c not in COMPUTED_ON_SQLITE)
 FAR_SEQ = 10_000_000
 
 
@@ -98,10 +106,11 @@ def _rows_from(conn: Connection, seq: int) -> list[dict[str, Any]]:
 
 
 def _insert(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(text(
-        "INSERT INTO audit_event (seq, occurred_at, actor_id, event_type, case_ref, decision_ref,"
-        " payload, prev_hash, entry_hash) VALUES (:seq, :occurred_at, :actor_id, :event_type,"
-        " :case_ref, :decision_ref, :payload, :prev_hash, :entry_hash)"), row)
+    """Insert a row as stored on this database (SQLite computes most columns, schema.py)."""
+    names = stored_columns(conn.dialect.name)
+    values = ", ".join(f":{name}" for name in names)
+    conn.execute(text(f"INSERT INTO audit_event ({', '.join(names)}) VALUES ({values})"),
+                 {name: row[name] for name in names})
 
 
 def _rechained(row: dict[str, Any], seq: int, prev: str) -> dict[str, Any]:
@@ -124,7 +133,7 @@ def forge_replace(conn: Connection, at: int) -> None:
     """
     row = _rows_from(conn, at)[0]
     forged = _rechained({**row, "event_type": "record.exported"}, at, row["prev_hash"])
-    for column in ("event_type", "payload", "entry_hash"):
+    for column in changeable(("event_type", "payload", "entry_hash"), conn.dialect.name):
         _set(conn, column, at, forged[column])
 
 

@@ -68,7 +68,9 @@ def test_verify_record(app_ctx, runner, append_many) -> None:
     assert unknown.exit_code == 2
     target = min(e.seq for e in db.session.scalars(
         select(AuditEvent).where(AuditEvent.decision_ref == "DA-2026-000005")))
-    _commit_tamper(lambda c: t.flip_byte(c, target, "case_ref", 0))
+    # SQLite computes case_ref from the bytes (audit/schema.py): there, change a stored hash
+    column = "entry_hash" if db.engine.dialect.name == "sqlite" else "case_ref"
+    _commit_tamper(lambda c: t.flip_byte(c, target, column, 0))
     broken = runner.invoke(args=["audit", "verify", "--record", "DA-2026-000005"])
     assert broken.exit_code == 1 and f"seq {target}" in broken.output
 

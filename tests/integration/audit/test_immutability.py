@@ -17,7 +17,7 @@ from decision_aid.extensions import db
 from decision_aid.models import AuditEvent
 
 STATEMENTS = {
-    "update": "UPDATE audit_event SET event_type = 'x.y' WHERE seq = 2",
+    "update": "UPDATE audit_event SET entry_hash = prev_hash WHERE seq = 2",
     "delete": "DELETE FROM audit_event WHERE seq = 2",
     "delete_all": "DELETE FROM audit_event",
 }

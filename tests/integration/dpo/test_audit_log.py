@@ -269,10 +269,11 @@ def bulk_fill(rows: int) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(
             "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < ?) "
-            "INSERT INTO audit_event (seq, occurred_at, actor_id, event_type, case_ref, decision_ref, payload, "
-            "prev_hash, entry_hash) SELECT ? + x, strftime('%Y-%m-%d %H:%M:%S', '2026-06-01', '+' || (x * 60) "
-            "|| ' seconds') || '.000000', printf('actor-%d', x % 40), printf('type.t%d', x % 30), "
-            "printf('CASE-%d', x % 500), NULL, randomblob(100), printf('p%063d', ? + x), printf('e%063d', ? + x) "
+            "INSERT INTO audit_event (seq, payload, prev_hash, entry_hash) SELECT ? + x, "
+            "CAST(json_object('actor_id', printf('actor-%d', x % 40), 'case_ref', printf('CASE-%d', x % 500), "
+            "'decision_ref', NULL, 'event_type', printf('type.t%d', x % 30), 'occurred_at', "
+            "strftime('%Y-%m-%dT%H:%M:%S', '2026-06-01', '+' || (x * 60) || ' seconds') || '.000000Z', "
+            "'with', hex(randomblob(40))) AS BLOB), printf('p%063d', ? + x), printf('e%063d', ? + x) "
             "FROM s", (rows, start, start, start))
         conn.exec_driver_sql("ANALYZE")
     else:
