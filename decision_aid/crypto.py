@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import functools
 import hashlib
 import logging
 import os
@@ -39,7 +40,7 @@ import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app, g
-from sqlalchemy import Table, event, select, update
+from sqlalchemy import Select, Table, bindparam, event, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -232,6 +233,17 @@ def live_key_id(case_ref: str, conn: Connection | None = None) -> uuid.UUID:
     return winner_id
 
 
+@functools.cache
+def _wrapped_key_read() -> Select[Any]:
+    """The statement reading one case_key row's wrapped key, built once rather than on every
+    call: every request that reads or writes sealed content runs it (target T23)."""
+    from decision_aid.models.operations import CaseKey
+
+    table = cast(Table, CaseKey.__table__)
+    return (select(table.c.wrapped_key, table.c.destroyed_at)
+            .where(table.c.id == bindparam("key_id", type_=table.c.id.type)))
+
+
 def data_key(key_id: uuid.UUID, conn: Connection | None = None) -> bytes:
     """The unwrapped data key; KeyDestroyed when disposal has destroyed it."""
     cache = _cache()
@@ -240,11 +252,7 @@ def data_key(key_id: uuid.UUID, conn: Connection | None = None) -> bytes:
         if cached is None:
             raise KeyDestroyed(str(key_id))
         return cached
-    from decision_aid.models.operations import CaseKey
-
-    table = cast(Table, CaseKey.__table__)
-    row = (conn or _connection()).execute(
-        select(table.c.wrapped_key, table.c.destroyed_at).where(table.c.id == key_id)).first()
+    row = (conn or _connection()).execute(_wrapped_key_read(), {"key_id": key_id}).first()
     if row is None or row.destroyed_at is not None or not row.wrapped_key:
         cache[key_id] = None
         raise KeyDestroyed(str(key_id))
