@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 import rules
 from decision_aid import clock
-from decision_aid.crypto import decrypted_from, seal_now
+from decision_aid.crypto import Packed, decrypted_from, pack_json, seal_now
 from decision_aid.database import refuse_stray_write, write_transaction
 from decision_aid.extensions import db
 from decision_aid.models import Organisation, Team, User
@@ -359,13 +359,15 @@ def _decision_row(draft: Draft, user: User, result: dict[str, Any], outcome: str
         sharing=sharing, draft_id=draft.id)
 
 
-def _insert_decision(decision: Decision, live_key: uuid.UUID | None) -> None:
+def _insert_decision(decision: Decision, live_key: uuid.UUID | None,
+                     packed: Packed | None = None) -> None:
     """Seal and insert the decision and its review rows with Core statements, in the write
-    transaction: the same rows as adding it to the session, without the unit of work's CPU."""
+    transaction: the same rows as adding it to the session, without the unit of work's CPU.
+    `packed`: the content compressed before the lock (`_packed_early`)."""
     session = db.session()
     refuse_stray_write(session, "the decision insert")
     conn = session.connection()
-    seal_now(decision, conn, key_id=live_key)
+    seal_now(decision, conn, key_id=live_key, packed=packed)
     conn.execute(_DECISION_INSERT, insert_values(decision))
     insert_review_rows(session, decision)
 
@@ -414,6 +416,22 @@ def _evaluate_outside_lock(draft_id: uuid.UUID, user: User) -> Evaluation | None
     return evaluation(draft)
 
 
+def _packed_early(draft_id: uuid.UUID, evaluated: Evaluation | None,
+                  sharing: dict[str, Any]) -> Packed | None:
+    """The sealed content the decision will have if the draft is unchanged under the lock,
+    compressed now, before the lock: compressing a decision's 52 KB takes about 0.1 ms that
+    would otherwise hold up every other writer (target T23). Sealing uses it only when its
+    plaintext is exactly what is sealed then (`crypto.Packed`); None when the request has not
+    loaded the draft or evaluated it in full."""
+    session = db.session()
+    draft = session.identity_map.get(session.identity_key(Draft, draft_id))
+    if not isinstance(draft, Draft) or evaluated is None or not evaluated.full:
+        return None
+    content: dict[str, Any] = dict.fromkeys(Decision.__sealed_fields__)
+    content.update(answers=dict(draft.answers), result=evaluated.result, sharing=sharing)
+    return pack_json(content)
+
+
 def _result_under_lock(draft: Draft, evaluated: Evaluation | None) -> dict[str, Any]:
     """Reuse the early evaluation unless its inputs changed meanwhile (then evaluate again)."""
     if evaluated is not None and evaluated.full and evaluated.inputs == _engine_inputs(draft):
@@ -433,6 +451,7 @@ def submit(draft_id: uuid.UUID, user: User, outcome: str, sharing: dict[str, Any
     """
     if evaluated is None or not evaluated.full:
         evaluated = _evaluate_outside_lock(draft_id, user)
+    packed = _packed_early(draft_id, evaluated, sharing)
     try:
         with write_transaction(keep_loaded=True):
             locked = _locked_draft(draft_id, user)
@@ -442,7 +461,7 @@ def submit(draft_id: uuid.UUID, user: User, outcome: str, sharing: dict[str, Any
             result = _result_under_lock(draft, evaluated)
             decision = _decision_row(draft, user, result, outcome, sharing, locked.team_id)
             decision_id = decision.id
-            _insert_decision(decision, locked.live_key_id)
+            _insert_decision(decision, locked.live_key_id, packed)
             _record_event(_event_type(decision), actor=user, case_ref=decision.case_ref,
                           decision_ref=decision.reference, data=_audit_data(decision))
             _delete_draft(draft)
