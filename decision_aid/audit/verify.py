@@ -462,13 +462,14 @@ def scan_chain_parallel(
         except BaseException as exc:  # handed to the caller's thread below
             outcome[0] = exc
 
-    worker = threading.Thread(target=on_own_connection, name="audit-columns", daemon=True)
+    worker = None
     if _stored_columns_checked(conn):
+        worker = threading.Thread(target=on_own_connection, name="audit-columns", daemon=True)
         worker.start()
     try:
         hashed, findings = _hash_and_gaps(conn, from_seq, start, head, processes)
     finally:
-        if worker.ident is not None:
+        if worker is not None:
             worker.join()
     columns = outcome[0]
     if isinstance(columns, BaseException) and not isinstance(columns, _Broken):

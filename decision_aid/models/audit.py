@@ -1,7 +1,10 @@
 """The append-only, hash-chained audit log (see docs/audit-log.md and decision_aid.audit).
 
 Every column is also inside `payload`, the stored canonical JSON bytes, and the chain hashes those
-bytes, so a change to any column is detectable: the verifier checks the columns against the bytes.
+bytes, so a change to any column is detectable. On PostgreSQL the verifier checks the columns
+against the bytes; on SQLite (migration 0010) they are virtual columns computed from the bytes,
+created by `decision_aid.audit.schema` rather than from this model, so inserts there name only
+`seq`, `payload`, `prev_hash` and `entry_hash` (`schema.stored_values`).
 Rows are never updated or deleted: database triggers and an ORM guard refuse it.
 """
 
