@@ -70,11 +70,19 @@ def indexes() -> dict[str, list[str]]:
     }
 
 
+# Every column of the model: what an INSERT names where they are all stored.
+_ALL_COLUMNS = tuple(column.name for column in AuditEvent.__table__.columns)
+
+
+def computes_columns(dialect: str) -> bool:
+    """Whether this database computes the event columns from the bytes (else they are stored,
+    and the verifier checks them row by row)."""
+    return dialect == "sqlite"
+
+
 def stored_columns(dialect: str) -> tuple[str, ...]:
     """The columns an INSERT names on this database."""
-    if dialect == "sqlite":
-        return SQLITE_STORED
-    return tuple(column.name for column in AuditEvent.__table__.columns)
+    return SQLITE_STORED if computes_columns(dialect) else _ALL_COLUMNS
 
 
 def stored_values(dialect: str, row: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +93,7 @@ def stored_values(dialect: str, row: dict[str, Any]) -> dict[str, Any]:
 def create_table(conn: Connection) -> None:
     """Create the audit table and its indexes (not the triggers): for benchmarks and tests that
     build a bare log; the app's own database gets it from migrations 0002 and 0010."""
-    if conn.dialect.name != "sqlite":
+    if not computes_columns(conn.dialect.name):
         AuditEvent.__table__.create(conn)
         return
     conn.exec_driver_sql(SQLITE_TABLE_SQL)
@@ -96,7 +104,7 @@ def create_table(conn: Connection) -> None:
 def definition_problem(conn: Connection) -> str | None:
     """On SQLite, why the table is not the one whose columns are computed from the bytes (else
     None). Elsewhere None: the stored columns are checked row by row instead."""
-    if conn.dialect.name != "sqlite":
+    if not computes_columns(conn.dialect.name):
         return None
     found = conn.exec_driver_sql(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)

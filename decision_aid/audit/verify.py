@@ -40,7 +40,7 @@ from sqlalchemy.engine import Connection
 from decision_aid.audit import workers
 from decision_aid.audit.canonical import encode_string
 from decision_aid.audit.chain import GENESIS_HASH, HASH_TAG, HEADER_FORMAT
-from decision_aid.audit.schema import definition_problem
+from decision_aid.audit.schema import computes_columns, definition_problem
 from decision_aid.models.audit import AuditEvent
 
 BATCH = 10_000
@@ -425,11 +425,6 @@ def _merge(
     return checked, from_seq + checked - 1, head_hash
 
 
-def _stored_columns_checked(conn: Connection) -> bool:
-    """Only PostgreSQL stores the columns; SQLite computes them from the bytes (schema.py)."""
-    return conn.dialect.name != "sqlite"
-
-
 def scan_chain(conn: Connection, from_seq: int = 1) -> tuple[int, int, str]:
     """Verify entries from `from_seq` to the head on one connection, one pass after the other.
 
@@ -437,7 +432,7 @@ def scan_chain(conn: Connection, from_seq: int = 1) -> tuple[int, int, str]:
     """
     from_seq = max(int(from_seq), 1)
     start, head = _start_hash(conn, from_seq), _head(conn)
-    columns = column_pass(conn, from_seq, head) if _stored_columns_checked(conn) else None
+    columns = column_pass(conn, from_seq, head) if not computes_columns(conn.dialect.name) else None
     hashed, findings = _hash_and_gaps(conn, from_seq, start, head)
     return _merge(hashed, findings + ([columns] if columns else []), from_seq)
 
@@ -463,7 +458,7 @@ def scan_chain_parallel(
             outcome[0] = exc
 
     worker = None
-    if _stored_columns_checked(conn):
+    if not computes_columns(conn.dialect.name):  # PostgreSQL: stored columns to check
         worker = threading.Thread(target=on_own_connection, name="audit-columns", daemon=True)
         worker.start()
     try:
