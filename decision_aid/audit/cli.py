@@ -16,6 +16,7 @@ from flask.cli import with_appcontext
 
 from decision_aid.audit import events
 from decision_aid.audit.checkpoint import write_checkpoint
+from decision_aid.audit.indexes import IndexCheckUnavailable
 from decision_aid.audit.keys import (
     SigningKeyError,
     key_name,
@@ -23,7 +24,7 @@ from decision_aid.audit.keys import (
     verifier_key,
     write_new_key,
 )
-from decision_aid.audit.queries import verify_chain, verify_record
+from decision_aid.audit.queries import check_audit_indexes, verify_chain, verify_record
 from decision_aid.audit.verify import VerificationResult
 
 
@@ -37,7 +38,7 @@ def audit_group() -> None:
     """Verify the audit chain, write signed checkpoints, make signing keys."""
 
 
-def _record_verified(result: VerificationResult) -> None:
+def _record_verified(result: VerificationResult, indexes_checked: bool) -> None:
     """A successful full verification is itself an event (failures are reported, not chained)."""
     from decision_aid.audit.chain import record_event
     from decision_aid.database import write_transaction
@@ -51,6 +52,7 @@ def _record_verified(result: VerificationResult) -> None:
                 "head_seq": result.head_seq,
                 "head_hash": result.head_hash,
                 "checkpoint_size": result.checkpoint_size,
+                "indexes_checked": indexes_checked,
             },
         )
 
@@ -79,13 +81,17 @@ def _verify_one_record(ref: str) -> None:
     "--processes", default=2, show_default=True, type=click.IntRange(min=1, max=16),
     help="Hash the log in this many processes at once (one per core helps most).",
 )
+@click.option(
+    "--indexes", is_flag=True,
+    help="Also check every index entry against its row (slower: for a scheduled run).",
+)
 @with_appcontext
 def verify_command(
-    checkpoint: str | None, record: str | None, from_seq: int, processes: int
+    checkpoint: str | None, record: str | None, from_seq: int, processes: int, indexes: bool
 ) -> None:
     """Check every link, hash and column, and the head against the latest signed checkpoint."""
-    if record is not None and checkpoint is not None:
-        _fail("--record and --checkpoint cannot be combined")
+    if record is not None and (checkpoint is not None or indexes):
+        _fail("--record cannot be combined with --checkpoint or --indexes")
     if record is not None:
         _verify_one_record(record)
         return
@@ -99,8 +105,21 @@ def verify_command(
     if not result.ok:
         click.echo(result.summary(), err=True)
         sys.exit(1)
-    _record_verified(result)
-    click.echo(result.summary())
+    if indexes:
+        _verify_indexes()
+    _record_verified(result, indexes)
+    click.echo(result.summary() + ("; every index matches its rows" if indexes else ""))
+
+
+def _verify_indexes() -> None:
+    """The index check after a good chain: exit 1 naming the problem, 2 if it cannot run."""
+    try:
+        problem = check_audit_indexes()
+    except IndexCheckUnavailable as exc:
+        _fail(str(exc))
+    if problem is not None:
+        click.echo(problem.summary(), err=True)
+        sys.exit(1)
 
 
 @audit_group.command("checkpoint")

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from decision_aid.audit import events
 from decision_aid.audit.chain import GENESIS_HASH
+from decision_aid.audit.indexes import IndexProblem, check_indexes
 from decision_aid.audit.verify import (
     VerificationResult,
     _Broken,
@@ -46,6 +47,13 @@ def verify_chain(
         return verify_connection(
             conn, from_seq=from_seq, checkpoint=checkpoint, parallel=True, processes=processes
         )
+
+
+def check_audit_indexes() -> IndexProblem | None:
+    """Every index entry of the audit table against its row (indexes.py); None when all match.
+    Raises IndexCheckUnavailable when this database cannot run the check."""
+    with db.engine.connect() as conn, conn.begin():
+        return check_indexes(conn)
 
 
 def _check_links(conn: Connection, seq: int, prev_hash: str, own_hash: str) -> None:
