@@ -14,7 +14,8 @@ from decision_aid.extensions import db
 from decision_aid.models import Organisation, Role, Team, User
 
 DEMO_TEAMS = ("Children's social care – North", "Children's social care – South")
-DEMO_USERS = (
+# (email, display name, role, job title, indexes into DEMO_TEAMS)
+DEMO_USERS: tuple[tuple[str, str, Role, str, list[int]], ...] = (
     ("practitioner@example.org", "Priya Practitioner", Role.PRACTITIONER, "Social worker", [0]),
     ("practitioner2@example.org", "Pat Practitioner", Role.PRACTITIONER, "Family support worker", [1]),
     ("supervisor@example.org", "Sam Supervisor", Role.SUPERVISOR, "Team manager", [0]),

@@ -24,7 +24,7 @@ class PrintingFailsUndefined(Undefined):
 
 def init_templates(app: Flask) -> None:
     """Loader, strictness, helpers and globals shared by every page."""
-    app.jinja_loader = ChoiceLoader(  # type: ignore[assignment]
+    app.jinja_loader = ChoiceLoader(
         [
             FileSystemLoader(app.template_folder or "templates"),
             PrefixLoader(

@@ -20,7 +20,7 @@ MAX_DEPTH = 16
 
 # C-accelerated JSON string literal encoder (quotes included, non-ASCII left raw): same escaping
 # as json.dumps(ensure_ascii=False), which is the JCS escaping for valid Unicode strings.
-encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+encode_string = json.encoder.encode_basestring
 
 
 class CanonicalisationError(ValueError):

@@ -19,8 +19,9 @@ text-to-timestamptz is not immutable. It keeps stored columns, checked in SQL in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
 from decision_aid.models.audit import AuditEvent
@@ -60,18 +61,21 @@ SQLITE_TABLE_SQL = (
     "\tCONSTRAINT uq_audit_event_entry_hash UNIQUE (entry_hash)\n"
     ")"
 )
+# A declarative model's __table__ is a Table; SQLAlchemy types it as FromClause (a mapping may
+# be to any selectable), which has no indexes or create().
+_MODEL_TABLE = cast(Table, AuditEvent.__table__)
 
 
 def indexes() -> dict[str, list[str]]:
     """The model's indexes (name -> columns), created the same way on both databases."""
     return {
         str(index.name): [column.name for column in index.columns]
-        for index in AuditEvent.__table__.indexes
+        for index in _MODEL_TABLE.indexes
     }
 
 
 # Every column of the model: what an INSERT names where they are all stored.
-_ALL_COLUMNS = tuple(column.name for column in AuditEvent.__table__.columns)
+_ALL_COLUMNS = tuple(column.name for column in _MODEL_TABLE.columns)
 
 
 def computes_columns(dialect: str) -> bool:
@@ -94,7 +98,7 @@ def create_table(conn: Connection) -> None:
     """Create the audit table and its indexes (not the triggers): for benchmarks and tests that
     build a bare log; the app's own database gets it from migrations 0002 and 0010."""
     if not computes_columns(conn.dialect.name):
-        AuditEvent.__table__.create(conn)
+        _MODEL_TABLE.create(conn)
         return
     conn.exec_driver_sql(SQLITE_TABLE_SQL)
     for name, columns in indexes().items():

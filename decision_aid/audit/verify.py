@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,6 +154,8 @@ def open_cursor(conn: Connection, sql: str, params: tuple[Any, ...]) -> Any:
     """An executed DBAPI cursor to iterate directly (no per-row generator or batch lists):
     a named (server-side) cursor fetching BATCH rows at a time on PostgreSQL. Close it after."""
     dbapi = conn.connection.driver_connection
+    if dbapi is None:  # only once the pool has invalidated it: .cursor() would fail anyway
+        raise RuntimeError("the connection has no DBAPI connection (it was invalidated)")
     if conn.dialect.name == "postgresql":
         cursor = dbapi.cursor(name=f"audit_verify_{threading.get_ident()}")
         cursor.itersize = BATCH
@@ -163,8 +165,11 @@ def open_cursor(conn: Connection, sql: str, params: tuple[Any, ...]) -> Any:
     return cursor
 
 
-def stream_rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> Iterator[list[Any]]:
-    """Batches of raw tuples (for callers that want lists)."""
+def stream_rows(
+    conn: Connection, sql: str, params: tuple[Any, ...]
+) -> Generator[list[Any], None, None]:
+    """Batches of raw tuples (for callers that want lists). A generator, so a caller that stops
+    early can close() it (contextlib.closing) and the cursor is closed at once."""
     cursor = open_cursor(conn, sql, params)
     try:
         while rows := cursor.fetchmany(BATCH):
@@ -297,7 +302,8 @@ def column_pass(conn: Connection, from_seq: int, head: int | None = None) -> _Br
     sql = columns_sql(conn.dialect.name, bounded=head is not None)
     suspects = [int(seq) for (seq,) in conn.exec_driver_sql(sql, params)]
     for seq in suspects:  # normally none; sorted by seq
-        row = conn.exec_driver_sql(select_sql(conn.dialect.name, where="seq = {p}"), (seq,)).first()
+        # .one(): the database named this seq just now, in this transaction.
+        row = conn.exec_driver_sql(select_sql(conn.dialect.name, where="seq = {p}"), (seq,)).one()
         try:
             _check_columns(tuple(row))
         except _Broken as broken:
@@ -340,7 +346,7 @@ def _start_hash(conn: Connection, from_seq: int) -> str:
 def _head(conn: Connection) -> int:
     """The largest seq (0 for an empty log): one primary-key lookup."""
     largest = func.max(AuditEvent.__table__.c.seq)
-    return int(conn.execute(select(func.coalesce(largest, 0))).scalar())
+    return int(conn.execute(select(func.coalesce(largest, 0))).scalar_one())  # an aggregate: one row
 
 
 def _hash_range(low: int, high: int, start: str) -> Callable[[Connection], tuple[Any, ...]]:

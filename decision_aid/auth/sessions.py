@@ -100,9 +100,10 @@ class DatabaseSessionInterface(SessionInterface):
         if session.rotate and session.token:
             _end_row(session.token)
             session.token = None
-        created = session.token is None
-        if created:
-            session.token = secrets.token_urlsafe(32)
+        token = session.token
+        created = token is None
+        if token is None:
+            token = session.token = secrets.token_urlsafe(32)
         try:
             _store(session, created)
         except SQLAlchemyError:
@@ -110,7 +111,7 @@ class DatabaseSessionInterface(SessionInterface):
             return
         if created:
             response.set_cookie(
-                name, session.token, httponly=True, path="/",
+                name, token, httponly=True, path="/",
                 secure=self.get_cookie_secure(app), samesite=self.get_cookie_samesite(app),
             )
 

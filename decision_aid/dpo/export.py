@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import literal, select, tuple_
 
 from decision_aid import audit
 from decision_aid.extensions import db
@@ -82,8 +82,8 @@ def decision_rows(period: Range) -> Iterator[dict[str, Any]]:
     while True:
         stmt = (select(Decision, ReviewState).outerjoin(ReviewState, ReviewState.decision_id == Decision.id)
                 .where(*period.clauses(Decision.submitted_at)))
-        if after is not None:
-            stmt = stmt.where(tuple_(Decision.submitted_at, Decision.id) > tuple_(*after))
+        if after is not None:  # literal(): the bind parameters tuple_ makes of plain values anyway
+            stmt = stmt.where(tuple_(Decision.submitted_at, Decision.id) > tuple_(*map(literal, after)))
         batch = db.session.execute(stmt.order_by(Decision.submitted_at, Decision.id).limit(BATCH)).all()
         for decision, state in batch:
             yield decision_row(decision, state)

@@ -17,7 +17,7 @@ def sweep_command() -> None:
     """Give decisions inserted around the ORM (bulk loads) their review state."""
     from decision_aid.review.sampling import sweep
 
-    click.echo(f"{sweep(db.session)} decisions sampled for review")
+    click.echo(f"{sweep(db.session())} decisions sampled for review")  # the scope's Session
 
 
 @bp.cli.command("notify")

@@ -292,7 +292,7 @@ def practitioner_names(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
     wanted = list(ids)
     if not wanted:
         return {}
-    return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all())
+    return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).tuples().all())
 
 
 def counts(scope: Scope) -> dict[str, int]:

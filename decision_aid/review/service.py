@@ -85,13 +85,14 @@ def record_verdict(decision: Decision, reviewer: Any, verdict: str, reasons: str
     review row, sealed under the case key (so disposal destroys them), never in the permanent chain.
     """
     with write_transaction():
-        decision = db.session.get(Decision, decision.id)
-        assert decision is not None
+        loaded = db.session.get(Decision, decision.id)  # re-read inside the write transaction
+        assert loaded is not None
+        decision = loaded
         review = Review(id=uuid.uuid4(), decision_id=decision.id, case_ref=decision.case_ref,
                         reviewer_id=reviewer.id, verdict=verdict, reasons=reasons.strip(),
                         created_at=clock.now())
         db.session.add(review)
-        state = select_for_review(decision, db.session)
+        state = select_for_review(decision, db.session())  # the scope's Session, not the proxy
         state.review_status = REVIEWED
         state.latest_verdict = verdict
         audit.record_event(events.REVIEW_RECORDED, actor=reviewer, case_ref=decision.case_ref,

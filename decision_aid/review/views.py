@@ -25,7 +25,7 @@ def list_context(scope: queue.Scope, default_status: str, endpoint: str) -> dict
     after = queue.decode_key(request.args.get("after"))
     before = None if after else queue.decode_key(request.args.get("before"))
     page = queue.list_page(scope, parsed.filters, after=after, before=before)
-    args = dict(queue.filter_args(parsed.filters))
+    args: dict[str, Any] = dict(queue.filter_args(parsed.filters))  # url_for's **values are Any
     return {
         "page": page, "parsed": parsed, "f": parsed.filters, "args": args, "endpoint": endpoint,
         "next_url": url_for(endpoint, **args, after=queue.encode_key(page.next_key)) if page.next_key else None,

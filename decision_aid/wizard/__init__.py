@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask
+from flask import Blueprint
 from flask.blueprints import BlueprintSetupState
+from flask.sansio.app import App
 from werkzeug.routing import BaseConverter, Map
 
 from decision_aid.navigation import register_nav
@@ -26,7 +27,7 @@ def question_id_converter(question_ids: list[str]) -> type[BaseConverter]:
     return QuestionIdConverter
 
 
-def _install_converter(app: Flask) -> None:
+def _install_converter(app: App) -> None:
     ruleset = app.extensions["ruleset"]
     ids = [q.id for q in ruleset.questions if q.origin == "practitioner"]
     app.url_map.converters["question_id"] = question_id_converter(ids)

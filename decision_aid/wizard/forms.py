@@ -194,7 +194,7 @@ class AllowListRadioField(RadioField):
     def pre_validate(self, form: Any) -> None:
         if self.data is None:
             return
-        if self.data not in {choice.value for choice in self.choices}:  # type: ignore[union-attr]
+        if self.data not in {choice.value for choice in self.choices}:
             raise ValidationError(self.select_message)
 
 
@@ -207,7 +207,7 @@ class AllowListCheckboxField(SelectMultipleField):
         self.select_message = select_message
 
     def pre_validate(self, form: Any) -> None:
-        allowed = {choice.value for choice in self.choices}  # type: ignore[union-attr]
+        allowed = {choice.value for choice in self.choices}
         if any(value not in allowed for value in self.data or ()):
             raise ValidationError(self.select_message)
 

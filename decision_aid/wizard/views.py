@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -22,7 +23,7 @@ WIZARD_ROLES = (Role.PRACTITIONER, Role.SUPERVISOR)
 
 
 def _user() -> User:
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     return user
 
 
@@ -77,7 +78,8 @@ def new_decision() -> str | Response:
     org = current_organisation()
     form = forms.NewDecisionForm(data={"as_at": clock.today()})
     if form.validate_on_submit():
-        draft = service.create_draft(_user(), form.case_ref.data, form.as_at.data)
+        # as_at is not optional: a form that validated holds a date there (GovDateField).
+        draft = service.create_draft(_user(), form.case_ref.data, cast(dt.date, form.as_at.data))
         return redirect(resume_url(draft))
     return render_template("wizard/new_decision.html", form=form, org=org)
 
