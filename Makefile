@@ -21,7 +21,10 @@ export FLASK_APP := decision_aid
 run: setup db seed
 	DECISION_AID_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) run --host 127.0.0.1 --port 5000
 
+# ruff and mypy first: a lint or type error fails the run in seconds, before the suite.
 test: setup-test
+	$(VENV)/bin/ruff check decision_aid rules tests bench
+	$(VENV)/bin/mypy decision_aid rules
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # The deep Hypothesis profile (10,000 examples) on the property tests: rule engine, canonical
