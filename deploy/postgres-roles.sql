@@ -31,3 +31,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON web_session, sign_in_failure, draft, app
 GRANT SELECT, INSERT, UPDATE ON decision_reference_counter, case_key TO decision_aid_app;
 GRANT SELECT ON alembic_version TO decision_aid_app;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO decision_aid_app;
+
+-- The daily verification (`flask audit verify --indexes`, deploy/decision-aid-verify.timer)
+-- checks every audit index against its rows with amcheck, which only reads.
+CREATE EXTENSION IF NOT EXISTS amcheck;
+GRANT EXECUTE ON FUNCTION bt_index_check(regclass, boolean) TO decision_aid_app;

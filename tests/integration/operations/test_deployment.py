@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from decision_aid.audit.indexes import check_indexes
 from tests.conftest import base_config
 from tests.fixtures_db import migrate_to_head, postgres_admin_url, postgres_database
 
@@ -66,6 +67,10 @@ def test_app_role_cannot_change_append_only_tables(tmp_path: Path) -> None:
                     with pytest.raises(DBAPIError, match="permission denied"):
                         conn.execute(text(statement))
             app_engine.dispose()
+            checker = create_engine(app_url)  # the daily index check, in a transaction, may run
+            with checker.connect() as conn, conn.begin():
+                assert check_indexes(conn) is None
+            checker.dispose()
         finally:
             engine.dispose()
             with admin.connect() as conn:
