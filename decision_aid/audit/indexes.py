@@ -36,7 +36,8 @@ class IndexCheckUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class IndexProblem:
-    """The first index entry found not to match the table; `seq` when the database names it."""
+    """What the database's checker found first (an index entry not matching its row, or damage to
+    the table's pages, which the same check reports); `seq` when the checker names the row."""
 
     message: str
     seq: int | None = None
@@ -44,7 +45,8 @@ class IndexProblem:
     def summary(self) -> str:
         """One line for the CLI, in the form the chain check uses."""
         where = f" at seq {self.seq}" if self.seq is not None else ""
-        return f"FAILED{where}: an index of the audit log does not match its rows ({self.message})"
+        return f"FAILED{where}: the database's check of the audit table and its indexes " \
+            f"failed ({self.message})"
 
 
 def check_indexes(conn: Connection) -> IndexProblem | None:

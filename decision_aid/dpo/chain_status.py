@@ -20,8 +20,8 @@ from decision_aid.audit.checkpoint import FILE_RE
 from decision_aid.extensions import db
 from decision_aid.models.audit import AuditEvent
 
-# Recorded verifications looked back through for the last one that checked the indexes: a daily
-# schedule with a weekly index check finds it within a few; past this many it counts as never.
+# Recorded verifications looked back through for the last one that checked the indexes: the
+# daily timer checks them every run, a weekly one within a few; past this many it counts as never.
 LOOK_BACK = 500
 
 
