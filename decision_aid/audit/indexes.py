@@ -45,8 +45,8 @@ class IndexProblem:
     def summary(self) -> str:
         """One line for the CLI, in the form the chain check uses."""
         where = f" at seq {self.seq}" if self.seq is not None else ""
-        return f"FAILED{where}: the database's check of the audit table and its indexes " \
-            f"failed ({self.message})"
+        return (f"FAILED{where}: the database's check of the audit table and its indexes "
+                f"failed ({self.message})")
 
 
 def check_indexes(conn: Connection) -> IndexProblem | None:
