@@ -9,7 +9,9 @@ NODE_STAMP  := node_modules/.installed
 STATIC_DIR  := decision_aid/static
 CSS         := $(STATIC_DIR)/css/app.css $(STATIC_DIR)/css/print.css
 JS          := $(STATIC_DIR)/js/govuk-frontend.min.js
-RUN_DEPS    := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 poppler-utils
+RUN_DEPS    := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 poppler-utils \
+               libsqlite3-dev libssl-dev
+# (the last two: headers for the audit verifier's C hash pass, built by pip from setup.py)
 TEST_DEPS   := chromium default-jre-headless
 HYPOTHESIS_PROFILE ?= fast
 PYTEST_ARGS ?=
@@ -46,7 +48,7 @@ sysdeps:
 sysdeps-test:
 	@bin/ensure-system-packages $(TEST_DEPS)
 
-$(PY_STAMP): setup.cfg pyproject.toml
+$(PY_STAMP): setup.cfg pyproject.toml setup.py decision_aid/audit/_chainscan.c
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,dev]'

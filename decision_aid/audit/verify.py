@@ -3,8 +3,8 @@
 Checks whose first failures are merged into the one a single row-by-row loop would name
 (earliest seq first; within one entry: gap, link, hash, columns):
 
-* the hash pass (Python, the hot loop) streams only `prev_hash`, `payload` and `entry_hash`,
-  checks each link and re-hashes the stored bytes; with `processes` > 1 the log is cut into
+* the hash pass (the hot loop; in C on SQLite, see native.py) streams only `prev_hash`,
+  `payload` and `entry_hash`, checks each link and re-hashes the stored bytes; with `processes` > 1 the log is cut into
   ranges hashed at once in forked children (workers.py), each range starting from the stored
   hash before it, which the range before checks;
 * the gap check is free when the log is whole: seq is unique, so the entries from..head are
@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from decision_aid.audit import workers
+from decision_aid.audit import native, workers
 from decision_aid.audit.canonical import encode_string
 from decision_aid.audit.chain import GENESIS_HASH, HASH_TAG, HEADER_FORMAT
 from decision_aid.audit.schema import computes_columns, definition_problem
@@ -236,8 +236,12 @@ def hash_pass(
     Returns (entries checked, head hash). Entries are named by position, not by their seq
     value: a gap or a moved row is named by the gap check, always at or before the position
     where the links or hashes stop matching. This loop is the verifier's hot path: it touches
-    two short strings and the bytes per entry, no more than it must.
+    two short strings and the bytes per entry, no more than it must. On SQLite the same loop
+    runs in C when it can (native.py); the Python loop below is the reference and the fallback.
     """
+    scan = native.scanner(conn)
+    if scan is not None and native.plain_hex(start_hash):
+        return _native_hash_pass(scan, from_seq, start_hash, head)
     sha256, tag = hashlib.sha256, HASH_TAG
     prev, prev_hex, done = bytes.fromhex(start_hash), start_hash, 0
     params = (from_seq,) if head is None else (from_seq, head)
@@ -257,6 +261,27 @@ def hash_pass(
     finally:
         cursor.close()
     return done, prev_hex
+
+
+_NATIVE_FINDINGS = {
+    native.LINK: ("prev_hash does not match the previous entry's hash", LINK),
+    native.HASH: ("entry_hash does not match the stored bytes", HASH),
+    native.MALFORMED: ("malformed entry (TypeError)", HASH),  # what the Python loop raises
+}
+
+
+def _native_hash_pass(
+    scan: native.NativeScan, from_seq: int, start_hash: str, head: int | None
+) -> tuple[int, str]:
+    """`hash_pass` by the C loop (native.py): the same checks, worded here the same way."""
+    done, found, last = scan(from_seq, _MAX_SEQ if head is None else head, start_hash)
+    if found != native.NONE:
+        problem, order = _NATIVE_FINDINGS[found]
+        raise _Broken(from_seq + done, problem, order)
+    return done, last
+
+
+_MAX_SEQ = 2**63 - 1
 
 
 def _count_range(conn: Connection, low: int, high: int | None) -> tuple[int, int | None]:

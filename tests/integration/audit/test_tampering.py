@@ -55,6 +55,15 @@ def verify_committed(tamper: Callable[[Connection], Any], processes: int = 1) ->
     return audit.verify_chain(use_latest_checkpoint=False, processes=processes)
 
 
+@pytest.fixture(autouse=True, params=["c_loop", "python_loop"])
+def hash_loop(request: pytest.FixtureRequest, database_url: str, monkeypatch) -> str:
+    """Every case with the hash pass in C (SQLite's default, native.py) and in Python."""
+    if request.param == "c_loop" and not database_url.startswith("sqlite"):
+        pytest.skip("the C hash pass is for SQLite only")
+    monkeypatch.setenv("DECISION_AID_AUDIT_NATIVE", "1" if request.param == "c_loop" else "0")
+    return str(request.param)
+
+
 @pytest.fixture
 def signed_log(app_ctx, append_many, tmp_path) -> tuple[int, Path]:
     """LOG_SIZE events, a checkpoint over them, then the checkpoint's own event (LOG_SIZE + 1)."""
