@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
+from decision_aid.audit import native  # noqa: E402
 from decision_aid.audit.chain import (  # noqa: E402
     GENESIS_HASH,
     HASH_TAG,
@@ -189,7 +190,8 @@ def bench_verification_pg(admin_url: str, rows: int, repeats: int) -> dict[str, 
 def _verification_timings(engine: Engine, rows: int, repeats: int) -> dict[str, Any]:
     """Interleaved floor / one process / two processes / one connection; best of each (wall)."""
     runs: dict[str, list[tuple[float, float]]] = {
-        "floor": [], "verify": [], "two_processes": [], "one_connection": []}
+        "floor": [], "verify": [], "two_processes": [], "one_connection": [], "python_loop": []}
+    c_loop = engine.dialect.name == "sqlite" and native.enabled()
     for _ in range(repeats):  # interleaved, best of each: same cache state for all
         runs["floor"].append(_cpu(lambda: floor_seconds(engine)))
         runs["verify"].append(_cpu(lambda: verify_seconds(engine, expect=rows)))
@@ -197,6 +199,10 @@ def _verification_timings(engine: Engine, rows: int, repeats: int) -> dict[str, 
             _cpu(lambda: verify_seconds(engine, processes=2, expect=rows)))
         runs["one_connection"].append(
             _cpu(lambda: verify_seconds(engine, parallel=False, expect=rows)))
+        if c_loop:  # the fallback's cost, for comparison: the same verifier, Python's loop
+            runs["python_loop"].append(_cpu(lambda: _python_loop_seconds(engine, rows)))
+    if not c_loop:
+        del runs["python_loop"]
     best = {name: min(wall for wall, _ in timings) for name, timings in runs.items()}
     walls = {name: [round(wall, 3) for wall, _ in timings] for name, timings in runs.items()}
     cpus = {name: [round(cpu, 3) for _, cpu in timings] for name, timings in runs.items()}
@@ -216,7 +222,25 @@ def _verification_timings(engine: Engine, rows: int, repeats: int) -> dict[str, 
             "floor_cpu_s": cpus["floor"], "verify_cpu_s": cpus["verify"],
             "verify_two_processes_cpu_s": cpus["two_processes"],
             "verify_one_connection_cpu_s": cpus["one_connection"],
-            "cpu_ratio": round(min(cpus["verify"]) / min(cpus["floor"]), 3)}
+            "cpu_ratio": round(min(cpus["verify"]) / min(cpus["floor"]), 3),
+            "hash_pass": "C (decision_aid/audit/_chainscan.c)" if c_loop else "Python",
+            # the one-process verifier with the Python loop (SQLite with the C loop built only)
+            **({"verify_python_loop_s": walls["python_loop"],
+                "ratio_python_loop": round(best["python_loop"] / best["floor"], 3)}
+               if c_loop else {})}
+
+
+def _python_loop_seconds(engine: Engine, rows: int) -> None:
+    """The one-process verifier with the C hash pass switched off (native.py's setting)."""
+    before = os.environ.get("DECISION_AID_AUDIT_NATIVE")
+    os.environ["DECISION_AID_AUDIT_NATIVE"] = "0"
+    try:
+        verify_seconds(engine, expect=rows)
+    finally:
+        if before is None:
+            del os.environ["DECISION_AID_AUDIT_NATIVE"]
+        else:
+            os.environ["DECISION_AID_AUDIT_NATIVE"] = before
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -941,6 +941,16 @@ def _two_process_row(ver: dict[str, Any], ratio: Any, load: Any) -> dict[str, An
                 note=f"{ratio('verify_two_processes_s', 'floor_s'):.2f}× the floor")
 
 
+def _hash_pass_note(ver: dict[str, Any], verify_s: float) -> str:
+    """Rows per second, and which hash pass ran (with the Python loop's ratio beside the C one's)."""
+    note = f"{ver['rows'] / verify_s:,.0f} rows/s"
+    if ver.get("verify_python_loop_s"):
+        python = median(t / b for t, b in zip(ver["verify_python_loop_s"], ver["floor_s"],
+                                              strict=False))
+        note += f"; hash pass in C (the Python loop: {python:.2f}× the floor)"
+    return note
+
+
 def verification_rows(audit: dict[str, Any]) -> list[dict[str, Any]]:
     """T18's three figures: SQLite (one process) against its floor, two processes against one,
     and PostgreSQL's absolute time (each the median of the interleaved runs)."""
@@ -961,7 +971,7 @@ def verification_rows(audit: dict[str, Any]) -> list[dict[str, Any]]:
              ratio=ratio("verify_s", "floor_s"),
              target="≤ 1.25× floor (≤ 5 s on the reference machine)",
              met=ratio("verify_s", "floor_s") <= 1.25, load=load, profile="audit_verify",
-             note=f"{ver['rows'] / verify_s:,.0f} rows/s"),
+             note=_hash_pass_note(ver, verify_s)),
         _two_process_row(ver, ratio, load),
     ]
     pg = audit.get("verification_postgresql")
@@ -1562,25 +1572,14 @@ def write_doc(summary: dict[str, Any], path: Path) -> None:
 
 MISS_NOTES = {
     "T18": (
-        "Why: since migration 0010 SQLite computes the columns from the hashed bytes, so the "
-        "column check is gone and one process does only the hash pass. The floor reads the "
-        "payload column and chain-hashes it; the verifier must also read each stored "
-        "`entry_hash` and `prev_hash` and compare them with the computed chain. In CPython each "
-        "extra text column costs about 0.1 floor to fetch (the sqlite3 module converts it to a "
-        "str under SQLite's mutex) and the hex conversion and comparisons about another 0.1 "
-        "(same-process timings of each step alone, 200,000 entries): reading and comparing "
-        "`entry_hash` alone, with no link check, already costs 1.20 to 1.30 floors; even a "
-        "constant result column adds 0.05. Link checks in SQL (a window function 3.7 floors, a "
-        "primary-key join 1.5) and batch checks with group_concat (1.55) cost more than they "
-        "save, and so do (CPU best of 5, against 1.35 to 1.37 for the verifier) both hashes "
-        "fetched as one concatenated column (1.36 to 1.40), fetched as bytes (1.35) and payload "
-        "and hashes fetched as one value and sliced (1.41 to 1.49). APSW with its own SQLite "
-        "3.54 reads faster but keeps the ratio (1.27 against its own floor; unhex() in SQL 1.36 "
-        "to 1.47), and a second SQLite library in the process would risk POSIX locks. The ratio "
-        "also moves with the machine: 1.29 in a run whose floor took 1.24 s, 1.38 in one whose "
-        "floor took 0.83 s (the verifier's extra work is CPU, the floor's partly memory). "
-        "`flask audit verify` therefore splits the hashing over 2 processes (the figure below), "
-        "which is faster than the floor itself."
+        "Why: the one-process verifier meets this only with its hash pass in C "
+        "(decision_aid/audit/_chainscan.c; the note says which loop ran). The Python loop, "
+        "which stays as the fallback, costs 1.34 to 1.38 floors: CPython's sqlite3 module "
+        "builds an object for each of the two stored hashes of every row, and every way of "
+        "fetching them tried in Python (one concatenated column, bytes, one sliced blob, checks "
+        "in SQL, APSW) cost as much or more. If the C loop ran and this still missed, the floor "
+        "was probably unusually fast in this run: the verifier's extra work is CPU, the floor's "
+        "partly memory."
     ),
     "T23 throughput": (
         "Why: a submit does what a page view does plus CSRF and validation, one full rule "
