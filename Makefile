@@ -11,7 +11,7 @@ CSS         := $(STATIC_DIR)/css/app.css $(STATIC_DIR)/css/print.css
 JS          := $(STATIC_DIR)/js/govuk-frontend.min.js
 RUN_DEPS    := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 poppler-utils \
                libsqlite3-dev libssl-dev
-# (the last two: headers for the audit verifier's C hash pass, built by pip from setup.py)
+# (the last two: headers for decision_aid/_sqlitec.c, built by pip from setup.py)
 TEST_DEPS   := chromium default-jre-headless
 HYPOTHESIS_PROFILE ?= fast
 PYTEST_ARGS ?=
@@ -48,7 +48,7 @@ sysdeps:
 sysdeps-test:
 	@bin/ensure-system-packages $(TEST_DEPS)
 
-$(PY_STAMP): setup.cfg pyproject.toml setup.py decision_aid/audit/_chainscan.c
+$(PY_STAMP): setup.cfg pyproject.toml setup.py decision_aid/_sqlitec.c
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,dev]'

@@ -1,4 +1,5 @@
-"""Only the C part of the package: the audit verifier's hash pass (decision_aid/audit/_chainscan.c).
+"""Only the C part of the package: decision_aid/_sqlitec.c (the audit verifier's hash pass and a
+finer SQLite busy handler; see decision_aid/sqlite_native.py).
 
 Everything else about the package is declared in setup.cfg. The extension links the system's
 SQLite and OpenSSL, the libraries Python's own sqlite3 and hashlib modules use (headers from
@@ -10,12 +11,13 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "decision_aid.audit._chainscan",
-            sources=["decision_aid/audit/_chainscan.c"],
+            "decision_aid._sqlitec",
+            sources=["decision_aid/_sqlitec.c"],
             libraries=["sqlite3", "crypto"],
             extra_compile_args=["-O2", "-Wall"],
-            # Without the headers the app still installs and verifies with the Python loop;
-            # tests/unit/audit/test_native.py fails then, so our machines never lose it quietly.
+            # Without the headers the app still installs and falls back to Python code and
+            # SQLite's own busy handler; tests/unit/foundation/test_sqlite_native.py fails
+            # then, so our machines never lose the module quietly.
             optional=True,
         )
     ]

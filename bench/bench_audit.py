@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
+from decision_aid import sqlite_native  # noqa: E402
 from decision_aid.audit import native  # noqa: E402
 from decision_aid.audit.chain import (  # noqa: E402
     GENESIS_HASH,
@@ -223,7 +224,7 @@ def _verification_timings(engine: Engine, rows: int, repeats: int) -> dict[str, 
             "verify_two_processes_cpu_s": cpus["two_processes"],
             "verify_one_connection_cpu_s": cpus["one_connection"],
             "cpu_ratio": round(min(cpus["verify"]) / min(cpus["floor"]), 3),
-            "hash_pass": "C (decision_aid/audit/_chainscan.c)" if c_loop else "Python",
+            "hash_pass": "C (decision_aid/_sqlitec.c)" if c_loop else "Python",
             # the one-process verifier with the Python loop (SQLite with the C loop built only)
             **({"verify_python_loop_s": walls["python_loop"],
                 "ratio_python_loop": round(best["python_loop"] / best["floor"], 3)}
@@ -312,7 +313,15 @@ def bench_appends(
         result[f"{phase}_p99_ms"] = _ms(phases[phase], 99)
     if url.startswith("sqlite"):
         result["commit_floor"] = commit_floor(Path(url.removeprefix("sqlite:///")).parent)
+        result["busy_handler"] = _busy_handler()
     return result
+
+
+def _busy_handler() -> str:
+    """Which busy handler the writers' connections had (decision_aid.database's connect hook)."""
+    if sqlite_native.built() and os.environ.get("DECISION_AID_SQLITE_BUSY_HANDLER") != "sqlite":
+        return "fine steps (decision_aid/_sqlitec.c)"
+    return "SQLite's busy_timeout (1, 2, 5, 10 ... ms steps)"
 
 
 def with_pg_database(admin_url: str, action: Any) -> dict[str, Any]:

@@ -1593,7 +1593,7 @@ def write_doc(summary: dict[str, Any], path: Path) -> None:
 MISS_NOTES = {
     "T18": (
         "Why: the one-process verifier meets this only with its hash pass in C "
-        "(decision_aid/audit/_chainscan.c; the note says which loop ran). The Python loop, "
+        "(decision_aid/_sqlitec.c; the note says which loop ran). The Python loop, "
         "which stays as the fallback, costs 1.34 to 1.38 floors: CPython's sqlite3 module "
         "builds an object for each of the two stored hashes of every row, and every way of "
         "fetching them tried in Python (one concatenated column, bytes, one sliced blob, checks "

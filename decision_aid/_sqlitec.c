@@ -1,28 +1,30 @@
 /*
- * The audit verifier's hash pass on SQLite, in C (quality target T18).
+ * The app's C helpers for SQLite, on the handle inside Python's sqlite3.Connection.
  *
- * Why C: the pass reads three columns of a million rows and hashes each entry. In Python the
- * sqlite3 module builds a str or bytes object for every column of every row, and that alone kept
- * the one-process verifier at 1.35x the bare cost of streaming and hashing the payloads (target:
- * at most 1.25x; see docs/performance.md). Here the rows are read with SQLite's own API and
- * hashed with OpenSSL's SHA-256, both the very libraries Python's sqlite3 and hashlib modules
- * are linked against: one SQLite library in the process, so its file locks stay coherent.
+ * Two jobs, both where Python's sqlite3 module costs too much or offers nothing:
  *
- * The statement runs on the caller's own connection (the handle inside Python's
- * sqlite3.Connection), inside the caller's transaction: it sees the same snapshot, and the
- * changes not yet committed on that connection, exactly as the Python loop does. Python checks
- * the handle (`db_filename`) before trusting it and keeps the Python loop as the fallback.
+ * 1. The audit verifier's hash pass (`hash_range`, quality target T18). The pass reads three
+ *    columns of a million rows and hashes each entry. In Python the sqlite3 module builds a
+ *    str or bytes object for every column of every row, and that alone kept the one-process
+ *    verifier at 1.35x the bare cost of streaming and hashing the payloads (target: at most
+ *    1.25x; docs/audit-log.md). Here the rows are read with SQLite's own API and hashed with
+ *    OpenSSL's SHA-256.
+ * 2. A finer busy handler (`set_busy_handler`, target T27). SQLite's own (what
+ *    `PRAGMA busy_timeout` installs) sleeps 1, 2, 5, 10, 15, 20, 25 ... ms between tries. A
+ *    write lock is held for well under a millisecond by an append, but a waiter that misses it
+ *    a few times has slept 18, 33 or 53 ms: the bench's p99 lock waits were those sums.
  *
- * It mirrors `verify.hash_pass` check for check: a stored prev_hash that is not the text of the
- * previous entry's hash is a broken link; a payload that is not a BLOB is a malformed entry (the
- * Python loop raises TypeError); an entry_hash that is not the text of the computed hash is a
- * hash mismatch. The result names what failed and at which position; Python words the finding.
+ * Both use the very SQLite and OpenSSL libraries Python's sqlite3 and hashlib modules are
+ * linked against: one SQLite library in the process, so its file locks stay coherent. The
+ * handle is read where CPython 3.11 to 3.13 keep it; Python checks it (`db_filename`) before
+ * trusting it, and keeps its own code as the fallback (decision_aid/sqlite_native.py).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <time.h>
 
 #define HEX_LEN 64
 #define DIGEST_LEN 32
@@ -35,10 +37,6 @@ typedef struct {
     sqlite3 *db;
 } ConnectionHead;
 
-static const char SQL[] =
-    "SELECT prev_hash, payload, entry_hash FROM audit_event "
-    "WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq";
-
 static sqlite3 *handle_of(PyObject *connection) {
     if (strcmp(Py_TYPE(connection)->tp_name, "sqlite3.Connection") != 0) {
         PyErr_SetString(PyExc_TypeError, "expected a sqlite3.Connection");
@@ -50,6 +48,32 @@ static sqlite3 *handle_of(PyObject *connection) {
     }
     return db;
 }
+
+PyDoc_STRVAR(db_filename_doc,
+"db_filename(connection) -> str\n\n"
+"The main database file of the handle inside `connection` (\"\" for an in-memory one), so\n"
+"Python can check the handle is the one it expects before using the other functions.");
+
+static PyObject *db_filename(PyObject *module, PyObject *connection) {
+    sqlite3 *db = handle_of(connection);
+    if (db == NULL) {
+        return NULL;
+    }
+    const char *name = sqlite3_db_filename(db, "main");
+    return PyUnicode_FromString(name ? name : "");
+}
+
+/* ------------------------------------------------------------------ 1. the hash pass
+ *
+ * It mirrors `verify.hash_pass` check for check: a stored prev_hash that is not the text of the
+ * previous entry's hash is a broken link; a payload that is not a BLOB is a malformed entry (the
+ * Python loop raises TypeError); an entry_hash that is not the text of the computed hash is a
+ * hash mismatch. The statement runs on the caller's connection, inside the caller's
+ * transaction: the same snapshot, and the changes not yet committed on that connection.
+ */
+static const char SQL[] =
+    "SELECT prev_hash, payload, entry_hash FROM audit_event "
+    "WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq";
 
 static void to_hex(const unsigned char *digest, char *out) {
     static const char digits[] = "0123456789abcdef";
@@ -187,30 +211,82 @@ static PyObject *hash_range(PyObject *module, PyObject *args) {
     return Py_BuildValue("Lis#", scan.done, scan.found, scan.prev_hex, (Py_ssize_t)HEX_LEN);
 }
 
-PyDoc_STRVAR(db_filename_doc,
-"db_filename(connection) -> str\n\n"
-"The main database file of the handle inside `connection` (\"\" for an in-memory one), so\n"
-"Python can check the handle is the one it expects before using hash_range.");
+/* ------------------------------------------------------------------ 2. the busy handler
+ *
+ * Retries every 100 microseconds for the first 10 ms of a wait, then every 500 microseconds up
+ * to 100 ms, then every 2 ms, until the same overall timeout. Waiting stays a sleep (no
+ * spinning), only with a finer step.
+ */
 
-static PyObject *db_filename(PyObject *module, PyObject *connection) {
+/* When the current busy episode of this thread began (count 0 starts a new one). */
+static __thread struct timespec episode_start;
+
+static long long elapsed_us(const struct timespec *since) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)(now.tv_sec - since->tv_sec) * 1000000LL
+           + (now.tv_nsec - since->tv_nsec) / 1000;
+}
+
+/* Step between tries, by how long this episode has waited so far. */
+static long step_us(long long waited_us) {
+    if (waited_us < 10000) {
+        return 100;
+    }
+    return waited_us < 100000 ? 500 : 2000;
+}
+
+static int on_busy(void *timeout_ms, int count) {
+    if (count == 0) {
+        clock_gettime(CLOCK_MONOTONIC, &episode_start);
+    }
+    long long waited = elapsed_us(&episode_start);
+    if (waited >= (long long)(intptr_t)timeout_ms * 1000) {
+        return 0; /* give up: the caller gets SQLITE_BUSY ("database is locked") */
+    }
+    long step = step_us(waited);
+    struct timespec pause = {0, step * 1000};
+    nanosleep(&pause, NULL);
+    return 1;
+}
+
+PyDoc_STRVAR(set_busy_handler_doc,
+"set_busy_handler(connection, timeout_ms)\n\n"
+"Replace the connection's busy handler (and any busy_timeout) with the finer one, giving up\n"
+"after timeout_ms milliseconds of one wait.");
+
+static PyObject *set_busy_handler(PyObject *module, PyObject *args) {
+    PyObject *connection;
+    int timeout_ms;
+    if (!PyArg_ParseTuple(args, "Oi", &connection, &timeout_ms)) {
+        return NULL;
+    }
+    if (timeout_ms < 0) {
+        PyErr_SetString(PyExc_ValueError, "timeout_ms must not be negative");
+        return NULL;
+    }
     sqlite3 *db = handle_of(connection);
     if (db == NULL) {
         return NULL;
     }
-    const char *name = sqlite3_db_filename(db, "main");
-    return PyUnicode_FromString(name ? name : "");
+    if (sqlite3_busy_handler(db, on_busy, (void *)(intptr_t)timeout_ms) != SQLITE_OK) {
+        PyErr_SetString(PyExc_RuntimeError, "sqlite3_busy_handler failed");
+        return NULL;
+    }
+    Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
-    {"hash_range", hash_range, METH_VARARGS, hash_range_doc},
     {"db_filename", db_filename, METH_O, db_filename_doc},
+    {"hash_range", hash_range, METH_VARARGS, hash_range_doc},
+    {"set_busy_handler", set_busy_handler, METH_VARARGS, set_busy_handler_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_chainscan",
-    "The audit verifier's hash pass on SQLite, in C (see verify.py).", -1, methods,
+    PyModuleDef_HEAD_INIT, "_sqlitec",
+    "The app's C helpers for SQLite (see sqlite_native.py).", -1, methods,
     NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__chainscan(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__sqlitec(void) { return PyModule_Create(&module); }
