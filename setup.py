@@ -1,5 +1,5 @@
-"""Only the C part of the package: decision_aid/_sqlitec.c (the audit verifier's hash pass and a
-finer SQLite busy handler; see decision_aid/sqlite_native.py).
+"""Only the C part of the package: decision_aid/_sqlitec.c (the audit verifier's hash pass; see
+decision_aid/sqlite_native.py).
 
 Everything else about the package is declared in setup.cfg. The extension links the system's
 SQLite and OpenSSL, the libraries Python's own sqlite3 and hashlib modules use (headers from
@@ -15,9 +15,9 @@ setup(
             sources=["decision_aid/_sqlitec.c"],
             libraries=["sqlite3", "crypto"],
             extra_compile_args=["-O2", "-Wall"],
-            # Without the headers the app still installs and falls back to Python code and
-            # SQLite's own busy handler; tests/unit/foundation/test_sqlite_native.py fails
-            # then, so our machines never lose the module quietly.
+            # Without the headers the app still installs and falls back to its Python code;
+            # tests/unit/foundation/test_sqlite_native.py fails then, so our machines never
+            # lose the module quietly.
             optional=True,
         )
     ]

@@ -30,7 +30,6 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
-from decision_aid import sqlite_native  # noqa: E402
 from decision_aid.audit import native  # noqa: E402
 from decision_aid.audit.chain import (  # noqa: E402
     GENESIS_HASH,
@@ -313,15 +312,7 @@ def bench_appends(
         result[f"{phase}_p99_ms"] = _ms(phases[phase], 99)
     if url.startswith("sqlite"):
         result["commit_floor"] = commit_floor(Path(url.removeprefix("sqlite:///")).parent)
-        result["busy_handler"] = _busy_handler()
     return result
-
-
-def _busy_handler() -> str:
-    """Which busy handler the writers' connections had (decision_aid.database's connect hook)."""
-    if sqlite_native.built() and os.environ.get("DECISION_AID_SQLITE_BUSY_HANDLER") != "sqlite":
-        return "fine steps (decision_aid/_sqlitec.c)"
-    return "SQLite's busy_timeout (1, 2, 5, 10 ... ms steps)"
 
 
 def with_pg_database(admin_url: str, action: Any) -> dict[str, Any]:

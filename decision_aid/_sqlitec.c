@@ -1,20 +1,14 @@
 /*
  * The app's C helpers for SQLite, on the handle inside Python's sqlite3.Connection.
  *
- * Two jobs, both where Python's sqlite3 module costs too much or offers nothing:
+ * The audit verifier's hash pass (`hash_range`, quality target T18). The pass reads three
+ * columns of a million rows and hashes each entry. In Python the sqlite3 module builds a str or
+ * bytes object for every column of every row, and that alone kept the one-process verifier at
+ * 1.35x the bare cost of streaming and hashing the payloads (target: at most 1.25x;
+ * docs/audit-log.md). Here the rows are read with SQLite's own API and hashed with OpenSSL's
+ * SHA-256.
  *
- * 1. The audit verifier's hash pass (`hash_range`, quality target T18). The pass reads three
- *    columns of a million rows and hashes each entry. In Python the sqlite3 module builds a
- *    str or bytes object for every column of every row, and that alone kept the one-process
- *    verifier at 1.35x the bare cost of streaming and hashing the payloads (target: at most
- *    1.25x; docs/audit-log.md). Here the rows are read with SQLite's own API and hashed with
- *    OpenSSL's SHA-256.
- * 2. A finer busy handler (`set_busy_handler`, target T27). SQLite's own (what
- *    `PRAGMA busy_timeout` installs) sleeps 1, 2, 5, 10, 15, 20, 25 ... ms between tries. A
- *    write lock is held for well under a millisecond by an append, but a waiter that misses it
- *    a few times has slept 18, 33 or 53 ms: the bench's p99 lock waits were those sums.
- *
- * Both use the very SQLite and OpenSSL libraries Python's sqlite3 and hashlib modules are
+ * It uses the very SQLite and OpenSSL libraries Python's sqlite3 and hashlib modules are
  * linked against: one SQLite library in the process, so its file locks stay coherent. The
  * handle is read where CPython 3.11 to 3.13 keep it; Python checks it (`db_filename`) before
  * trusting it, and keeps its own code as the fallback (decision_aid/sqlite_native.py).
@@ -24,7 +18,6 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 #include <string.h>
-#include <time.h>
 
 #define HEX_LEN 64
 #define DIGEST_LEN 32
@@ -63,7 +56,7 @@ static PyObject *db_filename(PyObject *module, PyObject *connection) {
     return PyUnicode_FromString(name ? name : "");
 }
 
-/* ------------------------------------------------------------------ 1. the hash pass
+/* ------------------------------------------------------------------ the hash pass
  *
  * It mirrors `verify.hash_pass` check for check: a stored prev_hash that is not the text of the
  * previous entry's hash is a broken link; a payload that is not a BLOB is a malformed entry (the
@@ -211,75 +204,9 @@ static PyObject *hash_range(PyObject *module, PyObject *args) {
     return Py_BuildValue("Lis#", scan.done, scan.found, scan.prev_hex, (Py_ssize_t)HEX_LEN);
 }
 
-/* ------------------------------------------------------------------ 2. the busy handler
- *
- * Retries every 100 microseconds for the first 10 ms of a wait, then every 500 microseconds up
- * to 100 ms, then every 2 ms, until the same overall timeout. Waiting stays a sleep (no
- * spinning), only with a finer step.
- */
-
-/* When the current busy episode of this thread began (count 0 starts a new one). */
-static __thread struct timespec episode_start;
-
-static long long elapsed_us(const struct timespec *since) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)(now.tv_sec - since->tv_sec) * 1000000LL
-           + (now.tv_nsec - since->tv_nsec) / 1000;
-}
-
-/* Step between tries, by how long this episode has waited so far. */
-static long step_us(long long waited_us) {
-    if (waited_us < 10000) {
-        return 100;
-    }
-    return waited_us < 100000 ? 500 : 2000;
-}
-
-static int on_busy(void *timeout_ms, int count) {
-    if (count == 0) {
-        clock_gettime(CLOCK_MONOTONIC, &episode_start);
-    }
-    long long waited = elapsed_us(&episode_start);
-    if (waited >= (long long)(intptr_t)timeout_ms * 1000) {
-        return 0; /* give up: the caller gets SQLITE_BUSY ("database is locked") */
-    }
-    long step = step_us(waited);
-    struct timespec pause = {0, step * 1000};
-    nanosleep(&pause, NULL);
-    return 1;
-}
-
-PyDoc_STRVAR(set_busy_handler_doc,
-"set_busy_handler(connection, timeout_ms)\n\n"
-"Replace the connection's busy handler (and any busy_timeout) with the finer one, giving up\n"
-"after timeout_ms milliseconds of one wait.");
-
-static PyObject *set_busy_handler(PyObject *module, PyObject *args) {
-    PyObject *connection;
-    int timeout_ms;
-    if (!PyArg_ParseTuple(args, "Oi", &connection, &timeout_ms)) {
-        return NULL;
-    }
-    if (timeout_ms < 0) {
-        PyErr_SetString(PyExc_ValueError, "timeout_ms must not be negative");
-        return NULL;
-    }
-    sqlite3 *db = handle_of(connection);
-    if (db == NULL) {
-        return NULL;
-    }
-    if (sqlite3_busy_handler(db, on_busy, (void *)(intptr_t)timeout_ms) != SQLITE_OK) {
-        PyErr_SetString(PyExc_RuntimeError, "sqlite3_busy_handler failed");
-        return NULL;
-    }
-    Py_RETURN_NONE;
-}
-
 static PyMethodDef methods[] = {
     {"db_filename", db_filename, METH_O, db_filename_doc},
     {"hash_range", hash_range, METH_VARARGS, hash_range_doc},
-    {"set_busy_handler", set_busy_handler, METH_VARARGS, set_busy_handler_doc},
     {NULL, NULL, 0, NULL},
 };
 

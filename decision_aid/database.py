@@ -13,7 +13,6 @@ refused at once (`WriteOutsideWriteTransaction`) rather than failing now and the
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -22,13 +21,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from decision_aid import sqlite_native
 from decision_aid.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 IMMEDIATE = "decision_aid_immediate"
-BUSY_TIMEOUT_MS = 10_000  # how long a SQLite writer waits for the write lock before a 503
 READS_FIRST = "__reads_first__"
 IN_WRITE_TRANSACTION = "decision_aid_in_write_transaction"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -54,14 +51,10 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         "synchronous=FULL",
         "foreign_keys=ON",
         "secure_delete=ON",
-        f"busy_timeout={BUSY_TIMEOUT_MS}",
+        "busy_timeout=10000",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
-    if os.environ.get("DECISION_AID_SQLITE_BUSY_HANDLER", "fine") != "sqlite":
-        # Same timeout, finer waiting steps than busy_timeout's 1, 2, 5, 10 ... ms (target T27;
-        # sqlite_native.py). Without the C module, busy_timeout above stays in charge.
-        sqlite_native.set_busy_handler(dbapi_connection, BUSY_TIMEOUT_MS)
 
 
 @event.listens_for(Engine, "begin")

@@ -1,11 +1,10 @@
 """The app's C helpers for SQLite (`_sqlitec.c`), and when they can be trusted.
 
-They work on the SQLite handle inside Python's `sqlite3.Connection`: the audit verifier's hash
-pass (decision_aid/audit/native.py, target T18) and a busy handler that waits in finer steps
-than SQLite's own (database.py, target T27). Used when: CPython 3.11 to 3.13 (the C code reads
+They work on the SQLite handle inside Python's `sqlite3.Connection`: today the audit verifier's
+hash pass (decision_aid/audit/native.py, target T18). Used when: CPython 3.11 to 3.13 (the C code reads
 the handle where those versions keep it), the module built (`make setup` builds it; pip skips it
 without the SQLite and OpenSSL headers) and the handle naming the file the connection itself
-says it has open. Otherwise the callers keep their Python code or SQLite's own handler.
+says it has open. Otherwise the callers keep their Python code.
 """
 
 from __future__ import annotations
@@ -44,10 +43,3 @@ def usable(dbapi: Any) -> bool:
     except Exception:  # any doubt about the handle means: do not use it
         return False
 
-
-def set_busy_handler(dbapi: Any, timeout_ms: int) -> bool:
-    """Install the finer busy handler (replacing busy_timeout); False when it cannot be used."""
-    if not usable(dbapi):
-        return False
-    _sqlitec.set_busy_handler(dbapi, timeout_ms)
-    return True
