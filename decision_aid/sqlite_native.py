@@ -1,10 +1,10 @@
 """The app's C helpers for SQLite (`_sqlitec.c`), and when they can be trusted.
 
 They work on the SQLite handle inside Python's `sqlite3.Connection`: today the audit verifier's
-hash pass (decision_aid/audit/native.py, target T18). Used when: CPython 3.11 to 3.13 (the C code reads
-the handle where those versions keep it), the module built (`make setup` builds it; pip skips it
-without the SQLite and OpenSSL headers) and the handle naming the file the connection itself
-says it has open. Otherwise the callers keep their Python code.
+hash pass (decision_aid/audit/native.py, target T18). Used when: CPython 3.11 to 3.13 (the C
+code reads the handle where those versions keep it), the module built (`make setup` builds it;
+pip skips it without the SQLite and OpenSSL headers) and the handle naming the file the
+connection itself says it has open. Otherwise the callers keep their Python code.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ Checks whose first failures are merged into the one a single row-by-row loop wou
 (earliest seq first; within one entry: gap, link, hash, columns):
 
 * the hash pass (the hot loop; in C on SQLite, see native.py) streams only `prev_hash`,
-  `payload` and `entry_hash`, checks each link and re-hashes the stored bytes; with `processes` > 1 the log is cut into
-  ranges hashed at once in forked children (workers.py), each range starting from the stored
-  hash before it, which the range before checks;
+  `payload` and `entry_hash`, checks each link and re-hashes the stored bytes; with
+  `processes` > 1 the log is cut into ranges hashed at once in forked children (workers.py),
+  each range starting from the stored hash before it, which the range before checks;
 * the gap check is free when the log is whole: seq is unique, so the entries from..head are
   gapless exactly when the hash pass read head - from + 1 of them; only otherwise does a
   binary search over index counts name the first missing seq;
@@ -47,6 +47,7 @@ BATCH = 10_000
 # Below this many entries per process, forking costs more than it saves (a pass over 50,000
 # entries takes about 60 ms).
 SPLIT_MIN_ENTRIES = 50_000
+_MAX_SEQ = 2**63 - 1  # "no upper bound" for the C hash pass, which always takes one
 
 # occurred_at as the exact text stored in the payload. SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff";
 # anything else maps to a string starting with "!" that can never equal a payload timestamp.
@@ -279,9 +280,6 @@ def _native_hash_pass(
         problem, order = _NATIVE_FINDINGS[found]
         raise _Broken(from_seq + done, problem, order)
     return done, last
-
-
-_MAX_SEQ = 2**63 - 1
 
 
 def _count_range(conn: Connection, low: int, high: int | None) -> tuple[int, int | None]:

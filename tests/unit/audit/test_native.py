@@ -1,4 +1,5 @@
-"""The C hash pass (decision_aid/_sqlitec.c, hash_range, via audit/native.py) against the Python loop.
+"""The C hash pass (`hash_range` in decision_aid/_sqlitec.c, via audit/native.py) against the
+Python loop.
 
 The Python loop in `verify.hash_pass` is the reference: for any log, tampered or not, with any
 stored values (NULLs, text for bytes, bytes for text, other hashes), the C loop must report the

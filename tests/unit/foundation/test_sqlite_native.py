@@ -21,7 +21,7 @@ def path(tmp_path: Path) -> Path:
 
 
 def test_the_module_is_built_on_our_machines() -> None:
-    """`make setup` builds it; a build that silently failed (setup.py marks it optional) shows here."""
+    """`make setup` builds it; a build that failed quietly (setup.py: optional) shows here."""
     assert sqlite_native.built()
 
 
