@@ -9,6 +9,7 @@ same entries checked and head hash, or the same first finding.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from decision_aid.audit.chain import GENESIS_HASH, HASH_TAG
 from decision_aid.audit.verify import _Broken, hash_pass
 
 COLUMNS = ("prev_hash", "payload", "entry_hash")
+EXAMPLES = 2_000 if os.environ.get("HYPOTHESIS_PROFILE") == "deep" else 60
 ODD_VALUES = st.one_of(
     st.none(),
     st.integers(-2, 2),
@@ -74,7 +76,7 @@ def test_the_c_loop_is_used_on_sqlite_unless_switched_off(engine: Engine, monkey
         assert native.scanner(conn) is None
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     payloads=st.lists(st.binary(max_size=300), max_size=8),
     edits=st.lists(st.tuples(st.integers(1, 8), st.sampled_from(COLUMNS), ODD_VALUES), max_size=2),
