@@ -13,6 +13,7 @@ from decision_aid.audit import events
 from decision_aid.audit.chain import GENESIS_HASH
 from decision_aid.audit.indexes import IndexProblem, check_indexes
 from decision_aid.audit.verify import (
+    LINK_PROBLEM,
     VerificationResult,
     _Broken,
     _check_rows,
@@ -60,10 +61,10 @@ def _check_links(conn: Connection, seq: int, prev_hash: str, own_hash: str) -> N
     """An entry must chain to its stored neighbours on both sides."""
     before = GENESIS_HASH if seq == 1 else stored_column(conn, "entry_hash", seq - 1)
     if before != prev_hash:
-        raise _Broken(seq, "prev_hash does not match the previous entry's hash")
+        raise _Broken(seq, LINK_PROBLEM)
     after = stored_column(conn, "prev_hash", seq + 1)
     if after is not None and after != own_hash:
-        raise _Broken(seq + 1, "prev_hash does not match the previous entry's hash")
+        raise _Broken(seq + 1, LINK_PROBLEM)
 
 
 def verify_record_on(conn: Connection, decision_ref: str) -> VerificationResult:

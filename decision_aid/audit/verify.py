@@ -76,6 +76,9 @@ _HEADER_SQL = (
     "',\"seq\":' || a.seq::text || ',\"v\":1,\"with\":', 'UTF8')"
 )
 GAP, LINK, HASH, COLUMNS = 0, 1, 2, 3  # the order in which one entry's checks are reported
+# The findings' wording, the same whichever loop (Python or C) or check (`verify --record`) finds it.
+LINK_PROBLEM = "prev_hash does not match the previous entry's hash"
+HASH_PROBLEM = "entry_hash does not match the stored bytes"
 
 
 @dataclass(frozen=True)
@@ -215,14 +218,14 @@ def _check_rows(
         if seq != expected:
             raise _Broken(expected, f"entry {expected} is missing (found {seq!r} next)")
         if prev != prev_hex:
-            raise _Broken(seq, "prev_hash does not match the previous entry's hash", LINK)
+            raise _Broken(seq, LINK_PROBLEM, LINK)
         try:
             digest = sha256(tag + prev_raw + payload).digest()
         except TypeError as exc:
             raise _Broken(seq, f"malformed entry ({type(exc).__name__})", HASH) from exc
         prev_hex = digest.hex()
         if prev_hex != entry:
-            raise _Broken(seq, "entry_hash does not match the stored bytes", HASH)
+            raise _Broken(seq, HASH_PROBLEM, HASH)
         _check_columns(row)
         prev_raw = digest
         expected += 1
@@ -250,12 +253,11 @@ def hash_pass(
     try:
         for stored_prev, payload, entry in cursor:
             if stored_prev != prev_hex:
-                problem = "prev_hash does not match the previous entry's hash"
-                raise _Broken(from_seq + done, problem, LINK)
+                raise _Broken(from_seq + done, LINK_PROBLEM, LINK)
             prev = sha256(tag + prev + payload).digest()
             prev_hex = prev.hex()
             if prev_hex != entry:
-                raise _Broken(from_seq + done, "entry_hash does not match the stored bytes", HASH)
+                raise _Broken(from_seq + done, HASH_PROBLEM, HASH)
             done += 1
     except (TypeError, ValueError) as exc:  # a NULL or mistyped payload or hash
         raise _Broken(from_seq + done, f"malformed entry ({type(exc).__name__})", HASH) from exc
@@ -265,8 +267,8 @@ def hash_pass(
 
 
 _NATIVE_FINDINGS = {
-    native.LINK: ("prev_hash does not match the previous entry's hash", LINK),
-    native.HASH: ("entry_hash does not match the stored bytes", HASH),
+    native.LINK: (LINK_PROBLEM, LINK),
+    native.HASH: (HASH_PROBLEM, HASH),
     native.MALFORMED: ("malformed entry (TypeError)", HASH),  # what the Python loop raises
 }
 
