@@ -514,18 +514,20 @@ def locust_phase(
     }
 
 
-def _cpu_now(server: common.Server) -> tuple[float, float]:
-    """CPU seconds used so far by this process (the load generator) and by the gunicorn workers."""
+def _cpu_now(server: common.Server) -> tuple[float, float, float]:
+    """CPU seconds used so far by this process (the load generator) and by the gunicorn workers
+    (all, and the kernel's part of it: whether a phase's cost is Python or system calls)."""
     import psutil
 
-    server_s = 0.0
+    server_s = server_sys_s = 0.0
     for worker in server.workers():
         try:
             times = worker.cpu_times()
             server_s += times.user + times.system
+            server_sys_s += times.system
         except psutil.Error:
             continue
-    return time.process_time(), server_s
+    return time.process_time(), server_s, server_sys_s
 
 
 def _phase_figures(
@@ -546,7 +548,7 @@ def _phase_figures(
         values = [e.get_response_time_percentile(q) for e in entries if e.num_requests]
         return round(max(values), 2) if values else None
 
-    client_s, server_s = cpu
+    client_s, server_s, *kernel = cpu  # kernel: the workers' system time, when measured
     return {
         "users": users,
         "requests_ok": ok,
@@ -566,6 +568,9 @@ def _phase_figures(
         else None,
         "client_cpu_ms_per_request": round(client_s * 1000 / total, 3) if total else None,
         "server_cpu_ms_per_request": round(server_s * 1000 / total, 3) if total else None,
+        "server_system_cpu_ms_per_request": round(kernel[0] * 1000 / total, 3)
+        if total and kernel
+        else None,
     }
 
 
@@ -940,9 +945,12 @@ def _capacity_note(runs: list[dict[str, Any]], phase: str, floor: str) -> str:
     if not pairs:
         return ""
     ratio = median(f / p for f, p in pairs)
+    kernel = [r[phase]["server_system_cpu_ms_per_request"] for r in runs
+              if r.get(phase, {}).get("server_system_cpu_ms_per_request") is not None]
     return (
-        f"server CPU per request {median(p for _, p in pairs):.1f} ms vs {floor} "
-        f"{median(f for f, _ in pairs):.1f} ms: {ratio:.2f}× by CPU capacity"
+        f"server CPU per request {median(p for _, p in pairs):.1f} ms"
+        + (f" (system calls {median(kernel):.1f} ms of it)" if kernel else "")
+        + f" vs {floor} {median(f for f, _ in pairs):.1f} ms: {ratio:.2f}× by CPU capacity"
     )
 
 
@@ -1603,25 +1611,23 @@ MISS_NOTES = {
     "T23 throughput": (
         "Why: a submit does what a page view does plus CSRF and validation, one full rule "
         "evaluation with 'what would change', AES-GCM sealing of answers, result and sharing "
-        "(about 54 KB) under the case key, the decision and review-sampling inserts, the audit "
-        "append (head read, SHA-256, insert) and one fsync'd commit: 15 SQL statements against a "
-        "page's 6. In one process (Flask test client, callgrind) a submit costs 23.1 M "
-        "instructions against a page's 14.5 M, which would allow a ratio of 0.63. Under gunicorn "
-        "the gap is wider, and it moves with the machine: 0.38 on the fast machine, 0.49 on the "
-        "4x slower one. What does not shrink with a faster CPU is the write: each submit appends "
-        "60 WAL frames (246 KB: the sealed record, the deleted draft zeroed by secure_delete, "
-        "and the index pages) and waits for their fsync while it holds SQLite's single write "
-        "lock. On this disk a 128 KB commit took 1.24 ms and a 1 KB commit 0.44 to 0.72 ms. "
-        "Since then the sealed JSON is compressed before it is encrypted (blob version 2, "
-        "DEFLATE level 1, before the write lock is taken): a decision's blob went from 54.3 KB "
-        "to 10.7 KB and the WAL per submit from 269 KB to 221 KB, but zlib costs 1.5 M "
-        "instructions per submit (in-process 23.45 M to 25.21 M; the page 12.7 to 12.9 M), and "
-        "an A/B over HTTP (200 against 203 submits/s) was inside the 8% spread between runs. "
-        "Queueing SQLite writers on a kernel lock instead of SQLite's polling busy handler was "
-        "tried too (bench_wizard.py, 2 A/B pairs of 3 runs): submits 149 and 167 req/s with it, "
-        "174 and 158 without, so it was not kept. The rest of the gap is CPU: the largest single "
-        "part of a submit is the rule evaluation with 'what would change' (about a quarter "
-        "under cProfile)."
+        "(about 54 KB of JSON, compressed to about 11 KB first) under the case key, the decision "
+        "and review-sampling inserts, the audit append (head read, SHA-256, insert) and one "
+        "fsync'd commit: 15 SQL statements against a page's 6. The gap is Python CPU, not the "
+        "disk: on 2026-11-30 (AMD EPYC) a submit's workers used 9.4 to 9.5 ms of user CPU and "
+        "1.15 to 1.2 ms of system time (the system part is in the table's note) against a "
+        "page's 4.0 to 5.3 and 0.2 ms; perf put 74% of a worker's samples in the interpreter, "
+        "12% in the kernel and 4% in SQLite itself. Sampled with py-spy, SQLAlchemy's Python "
+        "layer is a third of a submit (about half of that in steps a page view takes too: the "
+        "signed-in user, the organisation, the session, the draft), the rule evaluation a sixth "
+        "('what would change' re-decides 47 times for the bench case: about 0.55 ms), and the "
+        "write block's SQL and commit most of the rest. Steps that a page view shares do not "
+        "help: taking the same time off both lowers the ratio. Tried: compressing the sealed "
+        "JSON (kept for the storage: blob 54.3 to 10.7 KB, WAL per submit 269 to 221 KB) made "
+        "no throughput difference (200 against 203 submits/s); writers queued on a kernel lock "
+        "instead of SQLite's busy handler gave 149 and 167 submits/s against 174 and 158 "
+        "without, and a 100 microsecond busy handler changed nothing (neither kept). The ratio "
+        "has been 0.38 to 0.49 on three machines."
     ),
     "T27 SQLite": (
         "Why: the tail is waiting for the write lock, not the append (the append work's p99 is "
@@ -1637,7 +1643,10 @@ MISS_NOTES = {
     "T23 p95": (
         "Why: 16 connections share 2 sync workers, so by Little's law the mean latency is "
         "16 / throughput; p95 ≤ 50 ms at 16 connections would need more than 320 submits/s, "
-        "above the measured rate. The latency follows from the throughput above."
+        "above the measured rate. The latency follows from the throughput above. The wizard "
+        "page GET, half a submit's cost, has itself a p95 of about 50 to 65 ms at these 16 "
+        "connections (its row above), so on 2 cores a submit within 50 ms would have to cost "
+        "less than a page view."
     ),
     "T23 PostgreSQL": (
         "Why: a submit does the same work as on SQLite (the note above), and the PostgreSQL "

@@ -247,13 +247,15 @@ def test_phase_figures_count_right_answers_and_server_errors() -> None:
             return {0.5: 10.0, 0.95: 40.0, 0.99: 90.0}[q]
 
     figures = run_all._phase_figures(
-        [Entry()], {200: 100, 500: 15, 0: 5}, ["boom"], 10.0, [1.0, 3.0], 16
+        [Entry()], {200: 100, 500: 15, 0: 5}, ["boom"], 10.0, [1.0, 3.0, 0.6], 16
     )
     assert figures["rps"] == 10.0, "only right answers count towards throughput"
     assert figures["p95_ms"] == 40.0
     assert figures["server_errors_5xx"] == 15
     assert figures["errors"] == 25, "failures plus requests that got no answer"
     assert figures["client_cpu_share"] == 0.25
+    assert figures["server_cpu_ms_per_request"] == 25.0, "3 s of worker CPU over 120 requests"
+    assert figures["server_system_cpu_ms_per_request"] == 5.0, "the kernel's part of it"
     assert figures["failures"] == ["boom"]
 
 
@@ -295,3 +297,19 @@ def test_soak_memory_growth_ignores_one_sample_taken_mid_render() -> None:
     assert growth["workers"][0]["single_sample_growth"] == pytest.approx(0.6)
     samples[-3]["workers"]["1"] = samples[-2]["workers"]["1"] = 120.0  # lasting growth shows
     assert soak.memory_growth(samples, 10)["max_growth"] == pytest.approx(0.2)
+
+
+def test_capacity_note_gives_the_ratio_by_server_cpu_and_the_system_part() -> None:
+    from bench import run_all
+
+    runs = [
+        {"wizard_get": {"server_cpu_ms_per_request": 4.0},
+         "wizard_submit": {"server_cpu_ms_per_request": 10.0,
+                           "server_system_cpu_ms_per_request": 1.2}},
+        {"wizard_get": {"server_cpu_ms_per_request": 5.0},
+         "wizard_submit": {"server_cpu_ms_per_request": 10.0}},  # older run: no split
+    ]
+    note = run_all._capacity_note(runs, "wizard_submit", "wizard_get")
+    assert "server CPU per request 10.0 ms (system calls 1.2 ms of it)" in note
+    assert note.endswith("vs wizard_get 4.5 ms: 0.45× by CPU capacity")
+    assert "system calls" not in run_all._capacity_note(runs[1:], "wizard_submit", "wizard_get")
