@@ -313,3 +313,36 @@ def test_capacity_note_gives_the_ratio_by_server_cpu_and_the_system_part() -> No
     assert "server CPU per request 10.0 ms (system calls 1.2 ms of it)" in note
     assert note.endswith("vs wizard_get 4.5 ms: 0.45× by CPU capacity")
     assert "system calls" not in run_all._capacity_note(runs[1:], "wizard_submit", "wizard_get")
+
+
+def test_settle_writes_syncs_and_the_header_says_so() -> None:
+    from bench import run_all
+
+    seconds = run_all.settle_writes("")  # no PostgreSQL data set: the sync alone
+    assert isinstance(seconds, float) and seconds >= 0
+    text = run_all._datasets_text({"total_wall_s": 80.0, "settle_s": 3.0, "cache": "kept"})
+    assert "80 s wall for the build step, then 3 s writing them out (CHECKPOINT, sync)" in text
+    assert "writing them out" not in run_all._datasets_text({"total_wall_s": 80.0})
+
+
+@pytest.mark.skipif(not os.environ.get("DECISION_AID_TEST_DATABASE_URL", "").startswith(
+    "postgresql"), reason="needs the PostgreSQL server (CI sets DECISION_AID_TEST_DATABASE_URL)")
+def test_settle_writes_checkpoints_postgresql() -> None:
+    from sqlalchemy import create_engine, text
+
+    from bench import run_all
+    from decision_aid.config import normalise_db_url
+
+    url = os.environ["DECISION_AID_TEST_DATABASE_URL"]
+    engine = create_engine(normalise_db_url(url))
+    lsn = "SELECT checkpoint_lsn::text FROM pg_control_checkpoint()"
+    try:
+        with engine.connect() as conn:
+            before = conn.exec_driver_sql(lsn).scalar()
+        run_all.settle_writes(url)
+        with engine.connect() as conn:
+            moved = conn.execute(text(f"SELECT CAST(({lsn}) AS pg_lsn) > CAST(:before AS pg_lsn)"),
+                                 {"before": before}).scalar()
+    finally:
+        engine.dispose()
+    assert moved, "an explicit CHECKPOINT writes a new checkpoint record"
