@@ -291,22 +291,17 @@ def part_audit(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _after_checkpoint(admin_url: str, url: str, appends: int) -> dict[str, Any]:
-    """T27 on PostgreSQL after a CHECKPOINT, so that the write-back of the million events the
-    bench loaded a moment before (for T18) is not timed as appends. Without it, one run on
-    2026-11-30 had 60 ms stalls in two of three runs (p99 61 and 67 ms, the third 10 ms; the
-    previous run 9 ms). The server's own periodic checkpoints, which spread their writes, are
-    still inside the measured window."""
-    from sqlalchemy import create_engine
-
+    """T27 on PostgreSQL after `settle_writes` (a CHECKPOINT, then sync), so that the write-back
+    of the million events the bench loaded a moment before (for T18) is not timed as appends.
+    Without the CHECKPOINT, one run on 2026-11-30 had 60 ms stalls in two of three runs (p99 61
+    and 67 ms, the third 10 ms; the previous run 9 ms); with the CHECKPOINT alone, a later full
+    run still had p99 78 and 76 ms (append phase, the commits' p99 under 3.1 ms), and standalone
+    runs straight after it 74 to 85 ms in seven of ten, falling to 10 to 20 ms a few minutes
+    later. The server's own periodic checkpoints, which spread their writes, are still inside
+    the measured window."""
     from bench import bench_audit as ba
-    from decision_aid.config import normalise_db_url
 
-    admin = create_engine(normalise_db_url(admin_url), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql("CHECKPOINT")
-    finally:
-        admin.dispose()
+    settle_writes(admin_url)
     return ba.bench_appends(url, 4, appends)
 
 
@@ -1825,9 +1820,9 @@ def build_datasets(
 def settle_writes(pg_admin_url: str) -> float:
     """Write the built data sets out before anything is measured: a PostgreSQL CHECKPOINT (when
     one was built there) and then the kernel's dirty pages (sync). Otherwise their write-back
-    runs during the first parts: on 2026-11-30 the 2-process T18 figure, which needs both CPUs,
-    read 0.76x right after a PostgreSQL build against 0.57x in a run without one. Returns the
-    seconds it took."""
+    runs during the first parts, and the 2-process T18 figure, which needs both CPUs, is the
+    most sensitive to that (0.76x once right after a PostgreSQL build, 0.57x to 0.58x in two
+    runs; its single runs also vary without a build). Returns the seconds it took."""
     began = time.perf_counter()
     if pg_admin_url:
         from sqlalchemy import create_engine
