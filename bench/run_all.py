@@ -1624,7 +1624,12 @@ MISS_NOTES = {
         "no throughput difference (200 against 203 submits/s); writers queued on a kernel lock "
         "instead of SQLite's busy handler gave 149 and 167 submits/s against 174 and 158 "
         "without, and a 100 microsecond busy handler changed nothing (neither kept). The ratio "
-        "has been 0.38 to 0.49 on three machines."
+        "has been 0.38 to 0.49 on three machines, and it is noisy on one: on 2026-11-30 eight "
+        "back-to-back pairs of 10 s phases with the same code gave 0.39 to 0.505, the page's "
+        "CPU per request moving from 4.5 to 6.1 ms between them, so one median of 3 can land "
+        "on either side of 0.5. Changes worth a few percent (mmap, GC thresholds) cannot be "
+        "told apart from that over HTTP; mmap raised the system time per submit (1.4 against "
+        "1.15 ms) and was dropped."
     ),
     "T27 SQLite": (
         "Why: the tail is waiting for the write lock, not the append (the append work's p99 is "
