@@ -346,3 +346,16 @@ def test_settle_writes_checkpoints_postgresql() -> None:
     finally:
         engine.dispose()
     assert moved, "an explicit CHECKPOINT writes a new checkpoint record"
+
+
+def test_each_t27_row_gets_its_own_databases_note() -> None:
+    from bench import run_all
+
+    def row(database: str) -> dict[str, Any]:
+        return {"target_id": "T27", "target": "≤ 10 ms",
+                "figure": f"Audit append p99, 4 writers, {database}"}
+
+    sqlite = run_all._miss_note(row("SQLite WAL synchronous=FULL"))
+    postgresql = run_all._miss_note(row("PostgreSQL"))
+    assert "busy handler" in sqlite and "busy handler" not in postgresql
+    assert "1,000,000-event PostgreSQL database" in postgresql
