@@ -23,6 +23,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -232,15 +233,8 @@ def _verification_timings(engine: Engine, rows: int, repeats: int) -> dict[str, 
 
 def _python_loop_seconds(engine: Engine, rows: int) -> None:
     """The one-process verifier with the C hash pass switched off (native.py's setting)."""
-    before = os.environ.get("DECISION_AID_AUDIT_NATIVE")
-    os.environ["DECISION_AID_AUDIT_NATIVE"] = "0"
-    try:
+    with mock.patch.dict(os.environ, {"DECISION_AID_AUDIT_NATIVE": "0"}):
         verify_seconds(engine, expect=rows)
-    finally:
-        if before is None:
-            del os.environ["DECISION_AID_AUDIT_NATIVE"]
-        else:
-            os.environ["DECISION_AID_AUDIT_NATIVE"] = before
 
 
 def percentile(values: list[float], pct: float) -> float:

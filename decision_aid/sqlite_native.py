@@ -42,4 +42,3 @@ def usable(dbapi: Any) -> bool:
         return bool(_sqlitec.db_filename(dbapi) == (listed.get("main") or ""))
     except Exception:  # any doubt about the handle means: do not use it
         return False
-

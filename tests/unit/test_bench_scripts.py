@@ -145,6 +145,8 @@ def test_verification_has_three_t18_figures_from_the_same_runs() -> None:
     assert parallel["ratio"] == pytest.approx(0.65) and parallel["met"] is True
     assert pg["result"] == 12.0 and pg["met"] is False
     assert run_all._miss_note(floor) and not run_all._miss_note(pg)
+    assert "both CPUs" in run_all._miss_note(parallel)  # its own note, not the floor's
+    assert run_all._miss_note(parallel) != run_all._miss_note(floor)
     assert "0.84× the floor" in parallel["note"]  # median of 0.78, 0.84, 9.0 over the floor
     before_split = run_all.verification_rows({"verification_sqlite": {**sqlite, "verify_two_processes_s": []}})
     assert "predate" in before_split[1]["not_run"]
