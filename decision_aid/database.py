@@ -13,14 +13,18 @@ refused at once (`WriteOutsideWriteTransaction`) rather than failing now and the
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.pool import Pool
 
+from decision_aid import write_queue
 from decision_aid.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,7 +73,88 @@ def _sqlite_begin(conn: Connection) -> None:
     if conn.dialect.name != "sqlite":
         return
     immediate = conn.get_execution_options().get(IMMEDIATE, False) or _request_writes()
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if not immediate:
+        conn.exec_driver_sql("BEGIN")
+        return
+    queue = _write_queue(conn)
+    if queue is not None:
+        queue.acquire()  # first come, first served (write_queue.py); False: SQLite's lock alone
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        if queue is not None:
+            queue.release()
+        raise
+
+
+def _write_queue(conn: Connection) -> write_queue.WriteQueue | None:
+    """This pooled SQLite connection's place in the write queue (None: it does not queue)."""
+    fairy = conn.connection
+    return write_queue.for_connection(fairy.driver_connection, fairy.info)
+
+
+@event.listens_for(Engine, "commit")
+def _commit_then_hand_over(conn: Connection) -> None:
+    """SQLite with a queue ticket: commit here, then let the next writer in.
+
+    SQLAlchemy calls this just before its own DBAPI commit, which then finds no transaction
+    and does nothing. Committing here lets the ticket go the moment the commit is durable
+    (releasing it before the commit would wake the next writer into a lock still held). A
+    failed commit is rolled back at once (SQLAlchemy has then ended the transaction, and no
+    rollback event would follow) and raised as SQLAlchemy's own error, as its commit would
+    have raised it.
+    """
+    queue = _held_queue(conn)
+    if queue is None:
+        return
+    try:
+        _end_transaction(conn, "COMMIT")
+    except sqlite3.Error as exc:
+        with suppress(sqlite3.Error):
+            _end_transaction(conn, "ROLLBACK")
+        raise DBAPIError.instance("COMMIT", None, exc, sqlite3.Error) from exc
+    finally:
+        queue.release()
+
+
+@event.listens_for(Engine, "rollback")
+def _roll_back_then_hand_over(conn: Connection) -> None:
+    """As `_commit_then_hand_over`, for a rollback (its errors are left to SQLAlchemy's own)."""
+    queue = _held_queue(conn)
+    if queue is not None:
+        with suppress(sqlite3.Error):
+            _end_transaction(conn, "ROLLBACK")
+        queue.release()
+
+
+def _end_transaction(conn: Connection, statement: str) -> None:
+    """COMMIT or ROLLBACK on the DBAPI connection, if a transaction is open there."""
+    dbapi_connection: Any = conn.connection.driver_connection
+    if dbapi_connection.in_transaction:
+        dbapi_connection.execute(statement)
+
+
+def _held_queue(conn: Connection) -> write_queue.WriteQueue | None:
+    if conn.dialect.name != "sqlite" or conn.invalidated:
+        return None
+    queue = conn.connection.info.get("write_queue")
+    return queue if queue is not None and queue.holding else None
+
+
+@event.listens_for(Pool, "checkin")
+def _release_on_checkin(dbapi_connection: Any, connection_record: Any) -> None:
+    """A ticket never outlives the checkout it was taken in (a transaction that ended unseen)."""
+    queue = connection_record.info.get("write_queue") if connection_record else None
+    if queue is not None:
+        queue.release()
+
+
+@event.listens_for(Pool, "close")
+def _close_queue_file(dbapi_connection: Any, connection_record: Any) -> None:
+    """The connection is closed: so is its queue file (dropping any lock it held)."""
+    queue = connection_record.info.pop("write_queue", None) if connection_record else None
+    if queue is not None:
+        queue.close()
 
 
 def _request_writes() -> bool:

@@ -76,8 +76,13 @@ def _normalise_mapping(value: Mapping[Any, Any], depth: int) -> dict[str, Any]:
 
 def canonical_bytes(value: Any) -> bytes:
     """Encode a value as JCS canonical JSON in UTF-8 (raises CanonicalisationError)."""
+    return encode_normalised(normalise(value))
+
+
+def encode_normalised(value: Any) -> bytes:
+    """The JCS bytes of a value `normalise` has already returned (no second walk over it)."""
     text = json.dumps(
-        normalise(value),
+        value,
         ensure_ascii=False,
         separators=(",", ":"),
         allow_nan=False,

@@ -70,3 +70,26 @@ def test_the_column_prefix_is_exact(actor_id, case_ref, decision_ref, event_type
     if other != case_ref:
         changed = header_for(**{**fields, "case_ref": other})
         assert not payload.startswith(changed.encode())
+
+
+actors = st.none() | st.fixed_dictionaries({"name": text, "role": text})
+
+
+@settings(max_examples=EXAMPLES // 4, deadline=None)
+@given(optional_ref, optional_ref, optional_ref, st.integers(1, 2**40), actors,
+       st.dictionaries(text, json_values, max_size=4))
+def test_the_joined_payload_is_the_whole_documents_jcs(actor_id, case_ref, decision_ref, seq,
+                                                        actor, data):
+    """record_event joins a header and a body made before the lock: together they must be
+    exactly the JCS bytes of the whole document."""
+    fields = dict(actor_id=actor_id, case_ref=case_ref, decision_ref=decision_ref,
+                  event_type="record.viewed", occurred_at="2026-01-01T00:00:00.000000Z", seq=seq)
+    document = {**fields, "v": 1, "with": {"actor": actor, "data": data}}
+    assert build_payload(actor=actor, data=data, **fields) == rfc8785.dumps(document)
+
+
+def test_a_lone_surrogate_in_a_reference_is_refused() -> None:
+    with pytest.raises(CanonicalisationError):
+        build_payload(seq=1, occurred_at="2026-01-01T00:00:00.000000Z", actor=None,
+                      actor_id=None, event_type="record.viewed", case_ref="\ud800",
+                      decision_ref=None, data={})
