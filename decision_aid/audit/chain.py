@@ -19,6 +19,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, select, text
@@ -220,6 +221,23 @@ def _not_before(before: dt.datetime | None, now: dt.datetime) -> dt.datetime:
     return max(now, before.astimezone(dt.UTC))
 
 
+@dataclass(frozen=True, slots=True)
+class AppendedEvent:
+    """The values `record_event` inserted: the row as read back later, minus the ORM. Making an
+    AuditEvent instance here cost about as much as the hash and the insert together, inside the
+    append lock while other writers wait (target T27); read the row itself for an AuditEvent."""
+
+    seq: int
+    occurred_at: dt.datetime
+    actor_id: str | None
+    event_type: str
+    case_ref: str | None
+    decision_ref: str | None
+    payload: bytes
+    prev_hash: str
+    entry_hash: str
+
+
 def record_event(
     event_type: str,
     *,
@@ -227,11 +245,11 @@ def record_event(
     case_ref: str | None = None,
     decision_ref: str | None = None,
     data: Mapping[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event inside the caller's current transaction and return it (inserted).
+) -> AppendedEvent:
+    """Append one event inside the caller's current transaction and return its values.
 
-    The row is inserted with a Core statement; the AuditEvent returned holds the same values
-    but is not in the session (audit rows are insert-only, so there is nothing to track).
+    The row is inserted with a Core statement (audit rows are insert-only: the session has
+    nothing to track).
 
     The caller commits (normally via `write_transaction()`), so the event and the change it
     records commit together or not at all. Raises ValueError for floats, NaN, integers beyond
@@ -249,7 +267,7 @@ def record_event(
     header = header_for(actor_id, case_ref, decision_ref, event_type, format_time(moment),
                         last_seq + 1)
     payload = join_payload(header, body)
-    row = {
+    row: dict[str, Any] = {
         "seq": last_seq + 1,
         "occurred_at": moment,
         "actor_id": actor_id,
@@ -262,4 +280,4 @@ def record_event(
     }
     refuse_stray_write(session, "an audit append")  # what the ORM flush hook checked before
     conn.execute(_INSERT, stored_values(conn.dialect.name, row))
-    return AuditEvent(**row)
+    return AppendedEvent(**row)
