@@ -228,82 +228,74 @@ BUILDERS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
 
 
 def part_audit(args: argparse.Namespace) -> dict[str, Any]:
+    """T27 (appends, 3 runs of 4 writers per database) first, then T18 (verification of the
+    1M-event set). In that order because the appends are the figure a bulk load disturbs: on
+    2026-11-30 PostgreSQL appends run straight after T18's million-event load and drop stalled
+    75-80 ms in two of three runs, against 10-24 ms on a quiet server."""
     from bench import bench_audit as ba
 
     ba.CACHE = CACHE  # the data set built (or reused) by the build step
     out: dict[str, Any] = {}
-    start = loadavg()
-    began = time.perf_counter()
-    try:
-        verification = ba.bench_verification(
-            args.audit_rows, VERIFY_RUNS
-        )  # interleaved floor / one process / two processes / one connection repeats
-        verification.update(
-            load_avg_start=start,
-            load_avg_end=loadavg(),
-            wall_s=round(time.perf_counter() - began, 1),
-        )
-    except Exception as exc:
-        traceback.print_exc()
-        verification = {"not_run": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"}
-    out["verification_sqlite"] = verification
-    print(json.dumps(verification), flush=True)
-    if args.pg:  # T18 on PostgreSQL: the same events in a throwaway database (COPY), same timings
-        began, start = time.perf_counter(), loadavg()
-        try:
-            verification = ba.bench_verification_pg(args.pg, args.audit_rows, RUNS)
-            verification.update(load_avg_start=start, load_avg_end=loadavg(),
-                                wall_s=round(time.perf_counter() - began, 1))
-        except Exception as exc:
-            traceback.print_exc()
-            verification = {"not_run": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"}
-        out["verification_postgresql"] = verification
-        print(json.dumps(verification), flush=True)
-
-    def appends(key: str, make_url: Callable[[int, str], dict[str, Any]]) -> None:
-        """3 runs of 4 writers; an error (e.g. a busy timeout on an overloaded machine) is recorded
-        as this figure's reason, and the other figures are kept."""
-        runs = []
-        began = time.perf_counter()
-        try:
-            with tempfile.TemporaryDirectory(prefix="bench-appends-") as tmp:
-                for run in range(RUNS):
-                    start = loadavg()
-                    result = make_url(run, tmp)
-                    runs.append({**result, "load_avg_start": start, "load_avg_end": loadavg()})
-                    print(json.dumps(runs[-1]), flush=True)
-            out[key] = runs
-        except Exception as exc:
-            traceback.print_exc()
-            out[key] = {
-                "not_run": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}",
-                "completed_runs": runs,
-            }
-        out[f"{key}_wall_s"] = round(time.perf_counter() - began, 1)
-
-    appends(
-        "append_sqlite",
-        lambda run, tmp: ba.bench_appends(f"sqlite:///{tmp}/a{run}.db", 4, args.appends),
-    )
+    _timed_runs(out, "append_sqlite", lambda run, tmp: ba.bench_appends(
+        f"sqlite:///{tmp}/a{run}.db", 4, args.appends))
     if args.pg:
-        appends(
-            "append_postgresql",
-            lambda run, tmp: ba.with_pg_database(
-                args.pg, lambda url: _appends_after_settling(args.pg, url, args.appends)
-            ),
-        )
+        _timed_runs(out, "append_postgresql", lambda run, tmp: ba.with_pg_database(
+            args.pg, lambda url: _appends_after_settling(args.pg, url, args.appends)))
+    out["verification_sqlite"] = _verification(
+        lambda: ba.bench_verification(args.audit_rows, VERIFY_RUNS))
+    if args.pg:  # T18 on PostgreSQL: the same events in a throwaway database (COPY), same timings
+        out["verification_postgresql"] = _verification(
+            lambda: ba.bench_verification_pg(args.pg, args.audit_rows, RUNS))
     return out
 
 
+def _verification(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """One T18 measurement (interleaved floor / one process / two processes / one connection
+    repeats) with its load averages and wall time; an error becomes its `not_run` reason."""
+    began, start = time.perf_counter(), loadavg()
+    try:
+        verification = run()
+        verification.update(load_avg_start=start, load_avg_end=loadavg(),
+                            wall_s=round(time.perf_counter() - began, 1))
+    except Exception as exc:
+        traceback.print_exc()
+        verification = {"not_run": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"}
+    print(json.dumps(verification), flush=True)
+    return verification
+
+
+def _timed_runs(
+    out: dict[str, Any], key: str, make_url: Callable[[int, str], dict[str, Any]]
+) -> None:
+    """3 runs of 4 writers; an error (e.g. a busy timeout on an overloaded machine) is recorded
+    as this figure's reason, and the other figures are kept."""
+    runs = []
+    began = time.perf_counter()
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-appends-") as tmp:
+            for run in range(RUNS):
+                start = loadavg()
+                result = make_url(run, tmp)
+                runs.append({**result, "load_avg_start": start, "load_avg_end": loadavg()})
+                print(json.dumps(runs[-1]), flush=True)
+        out[key] = runs
+    except Exception as exc:
+        traceback.print_exc()
+        out[key] = {
+            "not_run": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}",
+            "completed_runs": runs,
+        }
+    out[f"{key}_wall_s"] = round(time.perf_counter() - began, 1)
+
+
 def _appends_after_settling(admin_url: str, url: str, appends: int) -> dict[str, Any]:
-    """T27 on PostgreSQL after `settle_writes` (a CHECKPOINT, then sync), so that the write-back
-    of the million events the bench loaded a moment before (for T18) is not timed as appends.
-    Without the CHECKPOINT, one run on 2026-11-30 had 60 ms stalls in two of three runs (p99 61
-    and 67 ms, the third 10 ms; the previous run 9 ms); with the CHECKPOINT alone, a later full
-    run still had p99 78 and 76 ms (append phase, the commits' p99 under 3.1 ms), and standalone
-    runs straight after it 74 to 85 ms in seven of ten, falling to 10 to 20 ms a few minutes
-    later. The server's own periodic checkpoints, which spread their writes, are still inside
-    the measured window."""
+    """T27 on PostgreSQL after `settle_writes` (a CHECKPOINT, then sync), so that write-back
+    of data sets built earlier in the run is not timed as appends. History (2026-11-30, when
+    these runs came after T18's million-event PostgreSQL load): without the CHECKPOINT two of
+    three runs had 60 ms stalls; with it, a full run still had p99 78 and 76 ms (append phase,
+    the commits' p99 under 3.1 ms), and standalone runs straight after a full bench 74 to 85
+    ms in seven of ten, falling to 10 to 20 ms a few minutes later; hence `part_audit` now runs
+    the appends first. The server's own periodic checkpoints are still inside the window."""
     from bench import bench_audit as ba
 
     settle_writes(admin_url)
