@@ -54,7 +54,7 @@ MAX_REF_LENGTH = 64
 MAX_DATA_STRING = 256
 HEADER_FORMAT = (
     '{"actor_id":%s,"case_ref":%s,"decision_ref":%s,"event_type":%s,'
-    '"occurred_at":%s,"seq":%d,"v":1,"with":'
+    '"occurred_at":%s,"seq":%d,"v":' + str(FORMAT_VERSION) + ',"with":'
 )
 
 
