@@ -359,5 +359,5 @@ def test_each_t27_row_gets_its_own_databases_note() -> None:
 
     sqlite = run_all._miss_note(row("SQLite WAL synchronous=FULL"))
     postgresql = run_all._miss_note(row("PostgreSQL"))
-    assert "busy handler" in sqlite and "busy handler" not in postgresql
-    assert "1,000,000-event PostgreSQL database" in postgresql
+    assert "write_queue.py" in sqlite and "write_queue.py" not in postgresql
+    assert "advisory-lock" in postgresql and "advisory-lock" not in sqlite
