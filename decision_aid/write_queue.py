@@ -85,10 +85,17 @@ class WriteQueue:
                 self._wait_for(fd, FIRST_SLOT + (ticket - 1) % SLOTS)
         except OSError as exc:  # e.g. a read-only folder: SQLite's own lock still applies
             log.warning("SQLite write queue not used: %s", exc.strerror or type(exc).__name__)
-            self.release()
-            _held.discard(self.path)
+            self._give_up()
             return False
+        except BaseException:  # e.g. a signal handler's exception while waiting
+            self._give_up()
+            raise
         return True
+
+    def _give_up(self) -> None:
+        """Let go of a ticket taken but not waited out, and of this process's claim."""
+        self.release()
+        _held.discard(self.path)
 
     def release(self) -> None:
         """Hand over to the next ticket (a no-op when nothing is held)."""

@@ -214,3 +214,24 @@ def test_the_ticket_is_handed_over_only_after_the_commit(
             conn.exec_driver_sql("INSERT INTO parent VALUES (1)")
         assert not _queue_of(conn).holding
     assert seen == [("COMMIT", True)]
+
+
+def test_an_interrupted_wait_leaves_no_ticket_or_claim(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = str(tmp_path / "q.db")
+    first = WriteQueue(database)
+    assert first.acquire()
+    first.release()  # ticket 0 is done: the next acquire waits on its byte
+
+    def interrupted(fd: int, slot: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(WriteQueue, "_wait_for", staticmethod(interrupted))
+    second = WriteQueue(database)
+    with pytest.raises(KeyboardInterrupt):
+        second.acquire()
+    assert not second.holding
+    monkeypatch.undo()
+    assert first.acquire()  # not refused as "this process already holds one"
+    first.release()
