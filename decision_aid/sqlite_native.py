@@ -38,7 +38,13 @@ def usable(dbapi: Any) -> bool:
     if not built() or type(dbapi).__module__.split(".")[0] != "sqlite3":
         return False
     try:
-        listed = {row[1]: row[2] for row in dbapi.execute("PRAGMA database_list")}
-        return bool(_sqlitec.db_filename(dbapi) == (listed.get("main") or ""))
+        return bool(_sqlitec.db_filename(dbapi) == main_file(dbapi))
     except Exception:  # any doubt about the handle means: do not use it
         return False
+
+
+def main_file(dbapi: Any) -> str:
+    """The file a sqlite3 connection has open as 'main' ('' for an in-memory or temporary
+    database), as SQLite itself lists it."""
+    listed = {row[1]: row[2] for row in dbapi.execute("PRAGMA database_list")}
+    return str(listed.get("main") or "")

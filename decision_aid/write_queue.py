@@ -33,6 +33,8 @@ import struct
 import threading
 from typing import Any
 
+from decision_aid.sqlite_native import main_file
+
 log = logging.getLogger(__name__)
 
 SETTING = "DECISION_AID_SQLITE_WRITE_QUEUE"
@@ -157,8 +159,7 @@ def _new_queue(dbapi_connection: Any) -> WriteQueue | None:
     if not enabled():
         return None
     try:
-        listed = {row[1]: row[2] for row in dbapi_connection.execute("PRAGMA database_list")}
+        path = main_file(dbapi_connection)
     except Exception:  # not a connection we understand: no queue
         return None
-    path = listed.get("main") or ""
     return WriteQueue(path) if path else None  # "" = in-memory or temporary database

@@ -109,18 +109,10 @@ def build_payload(
     data: Mapping[str, Any],
 ) -> bytes:
     """Canonical bytes of every column plus the actor's name and role and the event's data."""
-    body = event_body(normalise({"actor": dict(actor) if actor else None, "data": dict(data)}))
+    body = encode_normalised(
+        normalise({"actor": dict(actor) if actor else None, "data": dict(data)}))
     header = header_for(actor_id, case_ref, decision_ref, event_type, occurred_at, seq)
     return join_payload(header, body)
-
-
-def event_body(normalised: Mapping[str, Any]) -> bytes:
-    """The bytes of the payload's last member, {"actor":..,"data":..}, from its normalised form.
-
-    They do not depend on the entry's place in the log, so `record_event` makes them before it
-    takes the append lock: less work while other writers wait (target T27).
-    """
-    return encode_normalised(normalised)
 
 
 def join_payload(header: str, body: bytes) -> bytes:
@@ -259,7 +251,7 @@ def record_event(
     actor_id, actor_info = actor_fields(actor)
     member = normalise({"actor": actor_info, "data": dict(data or {})})
     _check_no_free_text(member["data"])
-    body = event_body(member)
+    body = encode_normalised(member)  # before the append lock: less work while others wait (T27)
     session, conn = _append_session()
     _take_append_lock(conn)
     last_seq, prev_hash, head_time = _head_row(conn)
